@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/trackmatch/trackmatch/engine"
+)
+
+// runModels implements `trackmatch models verify`.
+func runModels(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("models", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "folder holding the face model files")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "verify" {
+		fmt.Fprintln(stderr, "usage: trackmatch models [--models DIR] verify")
+		return 2
+	}
+	if err := engine.VerifyModels(*dir); err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "face models in %s: ok\n", *dir)
+	return 0
+}

@@ -1,0 +1,3 @@
+module github.com/trackmatch/trackmatch
+
+go 1.26.8

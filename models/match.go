@@ -1,0 +1,63 @@
+package models
+
+import "time"
+
+// MatchStatus is where a candidate pair stands in human review.
+type MatchStatus string
+
+// Match statuses: new pairs await review; decided pairs keep their decision.
+const (
+	MatchNew       MatchStatus = "new"
+	MatchConfirmed MatchStatus = "confirmed"
+	MatchRejected  MatchStatus = "rejected"
+)
+
+// Valid reports whether s is a known match status.
+func (s MatchStatus) Valid() bool {
+	return s == MatchNew || s == MatchConfirmed || s == MatchRejected
+}
+
+// Contribution is one field's part in a score: its log-likelihood weight and
+// a sentence a person can check against the two records.
+type Contribution struct {
+	Field  string  `json:"field"`
+	Weight float64 `json:"weight"`
+	Detail string  `json:"detail"`
+}
+
+// Candidate is a child of the other kind who could be the queried child,
+// with a calibrated probability and the reasons for it.
+type Candidate struct {
+	ID          string         `json:"id"`
+	Kind        Kind           `json:"kind"`
+	Probability float64        `json:"probability"`
+	Score       float64        `json:"score"` // match weight: sum of the contributions, in log2 units
+	Explanation []Contribution `json:"explanation"`
+}
+
+// Match is a scored missing-found pair kept for review by the batch job.
+type Match struct {
+	ID            string         `json:"id"`
+	MissingID     string         `json:"missing_id"`
+	FoundID       string         `json:"found_id"`
+	Probability   float64        `json:"probability"`
+	Score         float64        `json:"score"`
+	Status        MatchStatus    `json:"status"`
+	Explanation   []Contribution `json:"explanation,omitempty"`
+	ParamsVersion int            `json:"params_version"`
+	InputsHash    string         `json:"inputs_hash,omitempty"` // hash of both records, photos and params version
+	Decision      *Decision      `json:"decision,omitempty"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+}
+
+// MatchID is the stable id of the pair (missing, found).
+func MatchID(missingID, foundID string) string { return missingID + "~" + foundID }
+
+// Decision is an investigator's verdict on a match.
+type Decision struct {
+	Decision MatchStatus `json:"decision"` // confirmed or rejected
+	Note     string      `json:"note,omitempty"`
+	By       string      `json:"by"` // id of the API key that decided
+	At       time.Time   `json:"at"`
+}

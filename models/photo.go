@@ -1,0 +1,77 @@
+package models
+
+import (
+	"math"
+	"time"
+)
+
+// DescriptorSize is the length of a face descriptor from dlib's ResNet model.
+const DescriptorSize = 128
+
+// Descriptor is a face embedding; the Euclidean distance between two
+// descriptors says how alike the faces are (dlib's usual cut-off is 0.6).
+type Descriptor [DescriptorSize]float32
+
+// Distance returns the Euclidean distance between two descriptors.
+func (d *Descriptor) Distance(o *Descriptor) float64 {
+	var s float32
+	for i := range d {
+		x := d[i] - o[i]
+		s += x * x
+	}
+	return math.Sqrt(float64(s))
+}
+
+// Photo is one uploaded photo of a child and the faces found in it. The
+// original bytes are stored separately, under the photo's ID.
+type Photo struct {
+	ID          string    `json:"id"`
+	ChildID     string    `json:"child_id"`
+	ContentType string    `json:"content_type"`
+	Bytes       int       `json:"bytes"`
+	SHA256      string    `json:"sha256"`
+	Width       int       `json:"width"`
+	Height      int       `json:"height"`
+	TakenOn     Date      `json:"taken_on,omitempty"` // defaults to the child's observed_on
+	Faces       []Face    `json:"faces"`
+	Subject     int       `json:"subject"` // index into Faces of the child's face; -1 when none
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// SubjectFace returns the face chosen as the child's, or nil.
+func (p *Photo) SubjectFace() *Face {
+	if p.Subject < 0 || p.Subject >= len(p.Faces) {
+		return nil
+	}
+	return &p.Faces[p.Subject]
+}
+
+// Point is a landmark position in pixels of the original image.
+type Point struct {
+	X float32 `json:"x"`
+	Y float32 `json:"y"`
+}
+
+// Face is one face found in a photo.
+type Face struct {
+	Box        [4]int      `json:"box"` // x, y, w, h in pixels of the EXIF-rotated original
+	Landmarks  []Point     `json:"landmarks,omitempty"`
+	Descriptor *Descriptor `json:"descriptor,omitempty"`
+	Quality    FaceQuality `json:"quality"`
+}
+
+// Detectors that can find a face, from cheapest to most sensitive.
+const (
+	DetectorHOG          = "hog"
+	DetectorCNN          = "cnn"
+	DetectorCNNUpsampled = "cnn_upsampled"
+)
+
+// FaceQuality holds figures an investigator or the scorer can use to judge
+// how far to trust a face.
+type FaceQuality struct {
+	SizePx     int     `json:"size_px"`    // shorter side of the face box, in original pixels
+	Blur       float64 `json:"blur"`       // variance of the Laplacian on the face; low is blurry
+	Brightness float64 `json:"brightness"` // mean grey level on the face, 0-255
+	Detector   string  `json:"detector"`   // which detector found it
+}
