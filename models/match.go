@@ -61,3 +61,11 @@ type Decision struct {
 	By       string      `json:"by"` // id of the API key that decided
 	At       time.Time   `json:"at"`
 }
+
+// MatchFilter selects matches for the review queue, best first.
+type MatchFilter struct {
+	Status         MatchStatus // "" for any
+	MinProbability float64
+	Limit          int
+	Cursor         string // opaque; from a previous page's next cursor
+}
