@@ -13,10 +13,16 @@ import (
 func runModels(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("models", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "folder holding the face model files")
+	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	cfg, err := finish()
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 2
+	}
+	dir := &cfg.Models
 	if fs.NArg() != 1 || fs.Arg(0) != "verify" {
 		fmt.Fprintln(stderr, "usage: trackmatch models [--models DIR] verify")
 		return 2
