@@ -1,0 +1,738 @@
+package index
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// dim is the length of a descriptor, as an int for slice arithmetic.
+const dim = models.DescriptorSize
+
+// VectorEntry is one face descriptor to index: the subject face of one photo
+// of one child, with what a search must report about it.
+type VectorEntry struct {
+	ChildID    string
+	Kind       models.Kind
+	PhotoID    string
+	FaceIndex  int
+	TakenOn    models.Date
+	Descriptor models.Descriptor
+}
+
+// FaceNeighbour is one child found by a face search: the photo pair at the
+// smallest Euclidean distance between any query descriptor and any of the
+// child's indexed faces.
+type FaceNeighbour struct {
+	ChildID    string
+	PhotoID    string      // the child's photo in the best pair
+	FaceIndex  int         // the face in that photo
+	QueryIndex int         // index into the query descriptors of the best pair
+	Distance   float64     // exactly (*models.Descriptor).Distance of the pair
+	TakenOn    models.Date // when the child's photo was taken, if known
+}
+
+// VectorIndex holds every face descriptor in memory and finds the children
+// nearest to a set of query descriptors exactly, by scanning. Descriptors of
+// each kind sit in one contiguous slab so that a scan reads memory in order;
+// the scan is SIMD (vek32) and split across cores. It is safe for
+// concurrent use.
+//
+// Exactness: the scan ranks by a fast expansion |g|²+|q|²−2g·q, keeps a few
+// more children than asked, recomputes their distances with
+// (*models.Descriptor).Distance, and proves from a floating-point error bound
+// that no child outside the kept set could rank in the top k. When the proof
+// fails (many children tied within ~1e-4) it falls back to an exact scan, so
+// results always equal a brute-force search with Descriptor.Distance,
+// ties broken by child id.
+type VectorIndex struct {
+	mu       sync.RWMutex
+	slabs    map[models.Kind]*slab
+	children map[string]*childRec
+	photos   map[string]*childRec
+	workers  int
+}
+
+// childRec is one child's faces in its kind's slab.
+type childRec struct {
+	id    string
+	kind  models.Kind
+	slots []int32
+}
+
+// entryMeta is what a search reports about a slot, kept apart from the
+// vectors so that the scan's hot loop touches only vecs and norms.
+type entryMeta struct {
+	photoID string
+	takenOn models.Date
+	face    int32
+}
+
+// slab holds the descriptors of one kind: slot i is vecs[i*dim:(i+1)*dim].
+// Removal swaps the last slot into the hole, so slots stay dense.
+type slab struct {
+	vecs    []float32
+	norms   []float32 // |v|² per slot, for the dot-product expansion
+	child   []*childRec
+	meta    []entryMeta
+	maxNorm float32 // an upper bound on norms (never lowered on removal)
+}
+
+func (s *slab) len() int { return len(s.norms) }
+
+func (s *slab) vec(i int) []float32 { return s.vecs[i*dim : (i+1)*dim : (i+1)*dim] }
+
+// NewVectorIndex returns an empty index using one scan goroutine per CPU.
+func NewVectorIndex() *VectorIndex {
+	return &VectorIndex{
+		slabs: map[models.Kind]*slab{
+			models.KindMissing: {},
+			models.KindFound:   {},
+		},
+		children: map[string]*childRec{},
+		photos:   map[string]*childRec{},
+		workers:  runtime.NumCPU(),
+	}
+}
+
+// Len returns the number of indexed descriptors of both kinds.
+func (ix *VectorIndex) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := 0
+	for _, s := range ix.slabs {
+		n += s.len()
+	}
+	return n
+}
+
+// Add indexes one face. Adding the same (photo, face index) again replaces
+// its descriptor. A child keeps the kind of its first entry.
+func (ix *VectorIndex) Add(e VectorEntry) error {
+	if err := validEntry(&e); err != nil {
+		return err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.addLocked(&e)
+}
+
+// ReplaceChild atomically swaps all of a child's faces for entries (which
+// may be empty), so that a concurrent search sees either the old faces or
+// the new ones, never none. Every entry must carry childID.
+func (ix *VectorIndex) ReplaceChild(childID string, entries []VectorEntry) error {
+	for i := range entries {
+		if entries[i].ChildID != childID {
+			return models.Errorf(models.EINVALID, "entry %d is for another child", i)
+		}
+		if err := validEntry(&entries[i]); err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		if entries[i].Kind != entries[0].Kind {
+			return models.Errorf(models.EINVALID, "entries of one child must have one kind")
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i := range entries {
+		if c := ix.photos[entries[i].PhotoID]; c != nil && c.id != childID {
+			return models.Errorf(models.EINVALID, "photo %s belongs to another child", entries[i].PhotoID)
+		}
+	}
+	ix.removeChildLocked(childID)
+	for i := range entries {
+		if err := ix.addLocked(&entries[i]); err != nil {
+			return err // cannot happen: entries were checked above
+		}
+	}
+	return nil
+}
+
+// RemoveChild drops every face of a child and returns how many there were.
+func (ix *VectorIndex) RemoveChild(childID string) int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.removeChildLocked(childID)
+}
+
+// RemovePhoto drops every face of one photo and returns how many there were.
+func (ix *VectorIndex) RemovePhoto(photoID string) int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	c := ix.photos[photoID]
+	if c == nil {
+		return 0
+	}
+	s := ix.slabs[c.kind]
+	n := 0
+	for i := 0; i < len(c.slots); {
+		if slot := int(c.slots[i]); s.meta[slot].photoID == photoID {
+			ix.removeSlot(s, slot) // removes c.slots[i] from c.slots
+			n++
+			continue
+		}
+		i++
+	}
+	delete(ix.photos, photoID)
+	if len(c.slots) == 0 {
+		delete(ix.children, c.id)
+	}
+	return n
+}
+
+func validEntry(e *VectorEntry) error {
+	switch {
+	case e.ChildID == "":
+		return models.Errorf(models.EINVALID, "vector entry has no child id")
+	case e.PhotoID == "":
+		return models.Errorf(models.EINVALID, "vector entry has no photo id")
+	case !e.Kind.Valid():
+		return models.Errorf(models.EINVALID, "vector entry has kind %q", e.Kind)
+	case e.FaceIndex < 0 || e.FaceIndex > math.MaxInt32:
+		return models.Errorf(models.EINVALID, "vector entry has face index %d", e.FaceIndex)
+	case !finite(&e.Descriptor):
+		return models.Errorf(models.EINVALID, "descriptor has a NaN or infinite component")
+	}
+	return nil
+}
+
+func finite(d *models.Descriptor) bool {
+	for _, x := range d {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func (ix *VectorIndex) addLocked(e *VectorEntry) error {
+	c := ix.children[e.ChildID]
+	if c == nil {
+		c = &childRec{id: e.ChildID, kind: e.Kind}
+		ix.children[e.ChildID] = c
+	} else if c.kind != e.Kind {
+		return models.Errorf(models.EINVALID, "child %s is indexed as %s, not %s", e.ChildID, c.kind, e.Kind)
+	}
+	if pc := ix.photos[e.PhotoID]; pc != nil && pc != c {
+		if len(c.slots) == 0 {
+			delete(ix.children, c.id)
+		}
+		return models.Errorf(models.EINVALID, "photo %s belongs to another child", e.PhotoID)
+	}
+	ix.photos[e.PhotoID] = c
+	s := ix.slabs[e.Kind]
+	norm := vek32.Dot(e.Descriptor[:], e.Descriptor[:])
+	s.maxNorm = max(s.maxNorm, norm)
+	for _, slot := range c.slots {
+		if m := &s.meta[slot]; m.photoID == e.PhotoID && int(m.face) == e.FaceIndex {
+			copy(s.vec(int(slot)), e.Descriptor[:])
+			s.norms[slot] = norm
+			m.takenOn = e.TakenOn
+			return nil
+		}
+	}
+	slot := int32(s.len())
+	s.vecs = append(s.vecs, e.Descriptor[:]...)
+	s.norms = append(s.norms, norm)
+	s.child = append(s.child, c)
+	s.meta = append(s.meta, entryMeta{photoID: e.PhotoID, takenOn: e.TakenOn, face: int32(e.FaceIndex)})
+	c.slots = append(c.slots, slot)
+	return nil
+}
+
+func (ix *VectorIndex) removeChildLocked(childID string) int {
+	c := ix.children[childID]
+	if c == nil {
+		return 0
+	}
+	s := ix.slabs[c.kind]
+	n := len(c.slots)
+	for len(c.slots) > 0 {
+		slot := int(c.slots[len(c.slots)-1])
+		delete(ix.photos, s.meta[slot].photoID)
+		ix.removeSlot(s, slot)
+	}
+	delete(ix.children, childID)
+	return n
+}
+
+// removeSlot deletes slot from s by moving the last slot into it, and keeps
+// both children's slot lists right.
+func (ix *VectorIndex) removeSlot(s *slab, slot int) {
+	owner := s.child[slot]
+	owner.slots = deleteValue(owner.slots, int32(slot))
+	last := s.len() - 1
+	if slot != last {
+		moved := s.child[last]
+		for i, v := range moved.slots {
+			if int(v) == last {
+				moved.slots[i] = int32(slot)
+				break
+			}
+		}
+		copy(s.vec(slot), s.vec(last))
+		s.norms[slot] = s.norms[last]
+		s.child[slot] = moved
+		s.meta[slot] = s.meta[last]
+	}
+	s.vecs = s.vecs[:last*dim]
+	s.norms = s.norms[:last]
+	s.child[last] = nil
+	s.child = s.child[:last]
+	s.meta[last] = entryMeta{}
+	s.meta = s.meta[:last]
+}
+
+func deleteValue(xs []int32, v int32) []int32 {
+	for i, x := range xs {
+		if x == v {
+			xs[i] = xs[len(xs)-1]
+			return xs[:len(xs)-1]
+		}
+	}
+	return xs
+}
+
+// Search returns up to k children of the given kind (the kind to search
+// among: pass the query child's kind.Other()) nearest to any of queries,
+// best first, each with its best photo pair. Children in exclude (may be
+// nil) are never returned.
+func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]FaceNeighbour, error) {
+	if err := checkQuery(queries, kind); err != nil || k <= 0 || len(queries) == 0 {
+		return nil, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := ix.slabs[kind]
+	q := newQuerySet(queries)
+	capacity := keepFor(k)
+
+	n := s.len()
+	workers := min(ix.workers, max(1, n/minShard))
+	heaps := make([]childHeap, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Go(func() {
+			heaps[w] = childHeap{cap: capacity}
+			errs[w] = scanDots(ctx, s, q, lo, hi, exclude, &heaps[w])
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("face search: %w", err)
+		}
+	}
+	cands, bound := mergeHeaps(heaps, capacity)
+	return ix.finish(ctx, s, queries, q, cands, bound, k, exclude)
+}
+
+// SearchBatch answers many searches at once, as the overnight re-score
+// does: batch[i] are the query descriptors of the i-th search and
+// exclude[i] its exclusions (exclude may be nil). It computes the dot
+// products of a block of queries with a block of the slab as one matrix
+// product, and returns exactly what Search would for each.
+func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descriptor, kind models.Kind, k int, exclude []map[string]bool) ([][]FaceNeighbour, error) {
+	if exclude != nil && len(exclude) != len(batch) {
+		return nil, models.Errorf(models.EINVALID, "exclude has %d sets for %d searches", len(exclude), len(batch))
+	}
+	for _, qs := range batch {
+		if err := checkQuery(qs, kind); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]FaceNeighbour, len(batch))
+	if k <= 0 {
+		return out, nil
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := ix.slabs[kind]
+
+	// Cut the batch into chunks of about batchRows query rows; workers take
+	// chunks from a channel, and each scans the whole slab for its chunk.
+	type chunk struct{ lo, hi int }
+	var chunks []chunk
+	for lo := 0; lo < len(batch); {
+		hi, rows := lo, 0
+		for hi < len(batch) && (rows == 0 || rows+len(batch[hi]) <= batchRows) {
+			rows += len(batch[hi])
+			hi++
+		}
+		chunks = append(chunks, chunk{lo, hi})
+		lo = hi
+	}
+	work := make(chan chunk, len(chunks))
+	for _, c := range chunks {
+		work <- c
+	}
+	close(work)
+	errs := make([]error, ix.workers)
+	var wg sync.WaitGroup
+	for w := range ix.workers {
+		wg.Go(func() {
+			for c := range work {
+				if errs[w] != nil {
+					continue
+				}
+				var ex []map[string]bool
+				if exclude != nil {
+					ex = exclude[c.lo:c.hi]
+				}
+				errs[w] = ix.batchChunk(ctx, s, batch[c.lo:c.hi], ex, k, out[c.lo:c.hi])
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("face batch search: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Tuning of the scan. minShard keeps goroutine start-up small against the
+// work it does; batchRows × batchBlock floats is the product block of
+// SearchBatch (256×512×4 B = 512 KiB, with a 256 KiB slab block).
+const (
+	minShard    = 4096
+	batchRows   = 256
+	batchBlock  = 512
+	cancelEvery = 8192
+)
+
+// keepFor is how many children the fast scan keeps for a top-k search: the
+// extra ones are the margin that lets finish prove the top k exact.
+func keepFor(k int) int { return k + max(8, k/4) }
+
+func checkQuery(queries []models.Descriptor, kind models.Kind) error {
+	if !kind.Valid() {
+		return models.Errorf(models.EINVALID, "search kind %q", kind)
+	}
+	for i := range queries {
+		if !finite(&queries[i]) {
+			return models.Errorf(models.EINVALID, "query descriptor %d has a NaN or infinite component", i)
+		}
+	}
+	return nil
+}
+
+// querySet is a search's query descriptors as one row-major matrix, with
+// their squared norms.
+type querySet struct {
+	rows    []float32
+	norms   []float32
+	maxNorm float32
+}
+
+func newQuerySet(queries []models.Descriptor) querySet {
+	q := querySet{rows: make([]float32, 0, len(queries)*dim), norms: make([]float32, len(queries))}
+	for i := range queries {
+		q.rows = append(q.rows, queries[i][:]...)
+		q.norms[i] = vek32.Dot(queries[i][:], queries[i][:])
+		q.maxNorm = max(q.maxNorm, q.norms[i])
+	}
+	return q
+}
+
+func (q *querySet) row(i int) []float32 { return q.rows[i*dim : (i+1)*dim : (i+1)*dim] }
+
+// scanDots offers every slot in [lo, hi) to h, ranked by the smallest
+// squared distance to any query as |g|²+|q|²−2g·q.
+func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[string]bool, h *childHeap) error {
+	nq := len(q.norms)
+	for i := lo; i < hi; i++ {
+		if (i-lo)%cancelEvery == cancelEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		g := s.vec(i)
+		best := float32(math.Inf(1))
+		for j := range nq {
+			if d := s.norms[i] + q.norms[j] - 2*vek32.Dot(g, q.row(j)); d < best {
+				best = d
+			}
+		}
+		if h.accepts(best) {
+			c := s.child[i]
+			if exclude != nil && exclude[c.id] {
+				continue
+			}
+			h.offer(c, best)
+		}
+	}
+	return nil
+}
+
+// batchChunk runs the fast scan for a few searches together, one slab block
+// at a time: the block's dot products with all the chunk's query rows come
+// from one matrix product.
+func (ix *VectorIndex) batchChunk(ctx context.Context, s *slab, batch [][]models.Descriptor, exclude []map[string]bool, k int, out [][]FaceNeighbour) error {
+	var all []models.Descriptor
+	start := make([]int, len(batch)+1)
+	for i, qs := range batch {
+		all = append(all, qs...)
+		start[i+1] = len(all)
+	}
+	q := newQuerySet(all)
+	nq := len(all)
+	capacity := keepFor(k)
+	heaps := make([]childHeap, len(batch))
+	for i := range heaps {
+		heaps[i] = childHeap{cap: capacity}
+	}
+	prod := make([]float32, nq*batchBlock)
+	n := s.len()
+	for lo := 0; lo < n && nq > 0; lo += batchBlock {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := min(batchBlock, n-lo)
+		gemmNT(q.rows, nq, s.vecs[lo*dim:(lo+b)*dim], b, prod)
+		norms := s.norms[lo : lo+b]
+		for i := range batch {
+			h := &heaps[i]
+			var ex map[string]bool
+			if exclude != nil {
+				ex = exclude[i]
+			}
+			for j := range b {
+				best := float32(math.Inf(1))
+				for r := start[i]; r < start[i+1]; r++ {
+					if d := norms[j] + q.norms[r] - 2*prod[r*b+j]; d < best {
+						best = d
+					}
+				}
+				if h.accepts(best) {
+					c := s.child[lo+j]
+					if ex != nil && ex[c.id] {
+						continue
+					}
+					h.offer(c, best)
+				}
+			}
+		}
+	}
+	for i := range batch {
+		if len(batch[i]) == 0 {
+			continue
+		}
+		var ex map[string]bool
+		if exclude != nil {
+			ex = exclude[i]
+		}
+		cands, bound := mergeHeaps(heaps[i:i+1], capacity)
+		qi := newQuerySet(batch[i])
+		res, err := ix.finish(ctx, s, batch[i], qi, cands, bound, k, ex)
+		if err != nil {
+			return err
+		}
+		out[i] = res
+	}
+	return nil
+}
+
+// candidate is a child kept by the fast scan, with its approximate
+// smallest squared distance.
+type candidate struct {
+	child *childRec
+	d     float32
+}
+
+// childHeap keeps the cap children with the smallest approximate distance,
+// one entry per child, as a max-heap on d. Checking for the child already
+// being in the heap is a linear scan, done only for slots that would enter
+// the heap, which after the first few thousand slots is rare.
+type childHeap struct {
+	cap   int
+	items []candidate
+	full  bool // the heap has been at capacity: some child may be evicted
+}
+
+func (h *childHeap) accepts(d float32) bool {
+	return len(h.items) < h.cap || d < h.items[0].d
+}
+
+func (h *childHeap) offer(c *childRec, d float32) {
+	for i := range h.items {
+		if h.items[i].child == c {
+			if d < h.items[i].d {
+				h.items[i].d = d
+				h.down(i) // smaller key in a max-heap moves down
+			}
+			return
+		}
+	}
+	if len(h.items) < h.cap {
+		h.items = append(h.items, candidate{c, d})
+		h.up(len(h.items) - 1)
+		h.full = h.full || len(h.items) == h.cap
+		return
+	}
+	h.items[0] = candidate{c, d}
+	h.down(0)
+}
+
+func (h *childHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h.items[p].d >= h.items[i].d {
+			return
+		}
+		h.items[p], h.items[i] = h.items[i], h.items[p]
+		i = p
+	}
+}
+
+func (h *childHeap) down(i int) {
+	n := len(h.items)
+	for {
+		l, big := 2*i+1, i
+		if l < n && h.items[l].d > h.items[big].d {
+			big = l
+		}
+		if r := l + 1; r < n && h.items[r].d > h.items[big].d {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h.items[i], h.items[big] = h.items[big], h.items[i]
+		i = big
+	}
+}
+
+// mergeHeaps unions the shards' kept children, keeping each child's
+// smallest distance, and returns the capacity best with a bound: every
+// child not returned has approximate distance ≥ bound (+Inf when every
+// child was seen).
+func mergeHeaps(heaps []childHeap, capacity int) ([]candidate, float32) {
+	best := map[*childRec]float32{}
+	full := false
+	for i := range heaps {
+		full = full || heaps[i].full
+		for _, it := range heaps[i].items {
+			if d, ok := best[it.child]; !ok || it.d < d {
+				best[it.child] = it.d
+			}
+		}
+	}
+	cands := make([]candidate, 0, len(best))
+	for c, d := range best {
+		cands = append(cands, candidate{c, d})
+	}
+	slices.SortFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.d, b.d), cmp.Compare(a.child.id, b.child.id))
+	})
+	bound := float32(math.Inf(1))
+	if full && len(cands) >= capacity {
+		bound = cands[capacity-1].d
+		cands = cands[:capacity]
+	}
+	return cands, bound
+}
+
+// errorBound is a bound on |fast − exact| for squared distances: float32
+// dot products of length n err by at most γn·|x||y| (γn = nu/(1−nu), u =
+// 2⁻²⁴) in any summation order, with or without FMA. Summing the bounds on
+// |g|², |q|², 2g·q, the exact path's Σ(g−q)², and the few extra roundings
+// gives (4γn+6u)·(max|g|²+max|q|²); 6γn covers it.
+func errorBound(slabMax, queryMax float32) float64 {
+	const u = 1.0 / (1 << 24)
+	const gamma = dim * u / (1 - dim*u)
+	return 6 * gamma * float64(slabMax+queryMax)
+}
+
+// finish recomputes the candidates' best pairs exactly, sorts them, and
+// checks that no child outside them could be in the top k; when it cannot
+// prove that it answers by an exact scan instead.
+func (ix *VectorIndex) finish(ctx context.Context, s *slab, queries []models.Descriptor, q querySet, cands []candidate, bound float32, k int, exclude map[string]bool) ([]FaceNeighbour, error) {
+	res := make([]FaceNeighbour, 0, len(cands))
+	for _, c := range cands {
+		res = append(res, s.bestPair(c.child, queries))
+	}
+	sortNeighbours(res)
+	if len(res) > k {
+		res = res[:k]
+	}
+	if !math.IsInf(float64(bound), 1) && len(res) == k {
+		kth := res[k-1].Distance
+		if kth*kth >= float64(bound)-errorBound(s.maxNorm, q.maxNorm) {
+			return ix.exactScan(ctx, s, queries, k, exclude)
+		}
+	}
+	return res, nil
+}
+
+// exactScan is the slow, obviously correct search: every child of the slab
+// by Descriptor.Distance.
+func (ix *VectorIndex) exactScan(ctx context.Context, s *slab, queries []models.Descriptor, k int, exclude map[string]bool) ([]FaceNeighbour, error) {
+	var res []FaceNeighbour
+	seen := map[*childRec]bool{}
+	for i, c := range s.child {
+		if i%cancelEvery == cancelEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if seen[c] || exclude[c.id] {
+			continue
+		}
+		seen[c] = true
+		res = append(res, s.bestPair(c, queries))
+	}
+	sortNeighbours(res)
+	if len(res) > k {
+		res = res[:k]
+	}
+	return res, nil
+}
+
+// bestPair returns the child's exact best (query, face) pair; ties go to the
+// lower query index, then photo id, then face index.
+func (s *slab) bestPair(c *childRec, queries []models.Descriptor) FaceNeighbour {
+	var best FaceNeighbour
+	found := false
+	var g models.Descriptor
+	for _, slot := range c.slots {
+		copy(g[:], s.vec(int(slot)))
+		m := &s.meta[slot]
+		for qi := range queries {
+			n := FaceNeighbour{
+				ChildID: c.id, PhotoID: m.photoID, FaceIndex: int(m.face),
+				QueryIndex: qi, Distance: g.Distance(&queries[qi]), TakenOn: m.takenOn,
+			}
+			if !found || pairLess(&n, &best) {
+				best, found = n, true
+			}
+		}
+	}
+	return best
+}
+
+func pairLess(a, b *FaceNeighbour) bool {
+	return cmp.Or(
+		cmp.Compare(a.Distance, b.Distance),
+		cmp.Compare(a.QueryIndex, b.QueryIndex),
+		cmp.Compare(a.PhotoID, b.PhotoID),
+		cmp.Compare(a.FaceIndex, b.FaceIndex),
+	) < 0
+}
+
+func sortNeighbours(ns []FaceNeighbour) {
+	slices.SortFunc(ns, func(a, b FaceNeighbour) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ChildID, b.ChildID))
+	})
+}
