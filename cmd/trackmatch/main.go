@@ -22,6 +22,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"embed":  {"print faces and descriptors of photos as JSON lines", runEmbed},
 		"models": {"check the face model files (models verify)", runModels},
 	}
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// embedResult is one line of `trackmatch embed` output.
+type embedResult struct {
+	Photo       string        `json:"photo"`
+	ContentType string        `json:"content_type,omitempty"`
+	Width       int           `json:"width,omitempty"`
+	Height      int           `json:"height,omitempty"`
+	Faces       []models.Face `json:"faces"`
+	Subject     *int          `json:"subject,omitempty"`
+	Error       *models.Error `json:"error,omitempty"`
+}
+
+// runEmbed implements `trackmatch embed [--models DIR] [--workers N] PHOTO...`:
+// one JSON object per photo on stdout, in argument order. Exit 0 when every
+// photo decoded (a photo without a face has "faces": []), 2 when any failed.
+func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
+	workers := fs.Int("workers", 0, "face recognizers, photos at once (0 = one per core)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: trackmatch embed [--models DIR] [--workers N] PHOTO...")
+		return 2
+	}
+	emb, err := engine.NewDlibEmbedder(*dir, *workers)
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 1
+	}
+	defer emb.Close()
+	pipe, err := engine.NewFacePipeline(emb, engine.PipelineConfig{Concurrency: emb.PoolSize()})
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 1
+	}
+
+	paths := fs.Args()
+	results := make([]chan embedResult, len(paths))
+	for i := range results {
+		results[i] = make(chan embedResult, 1)
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range emb.PoolSize() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] <- embedPhoto(ctx, pipe, paths[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i := range paths {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				for ; i < len(paths); i++ {
+					results[i] <- embedResult{Photo: paths[i], Faces: []models.Face{},
+						Error: models.Errorf(models.ECANCELED, "interrupted")}
+				}
+				return
+			}
+		}
+	}()
+
+	enc := json.NewEncoder(stdout)
+	code := 0
+	for i := range paths {
+		r := <-results[i]
+		if r.Error != nil {
+			code = 2
+		}
+		if err := enc.Encode(r); err != nil {
+			fmt.Fprintln(stderr, "trackmatch: write output:", err)
+			code = 1
+			break
+		}
+	}
+	wg.Wait()
+	return code
+}
+
+// embedPhoto reads and analyses one photo, reading no more than the
+// pipeline's byte limit (plus one byte, to tell that it is over).
+func embedPhoto(ctx context.Context, pipe *engine.FacePipeline, path string) embedResult {
+	res := embedResult{Photo: path, Faces: []models.Face{}}
+	fail := func(err error) embedResult {
+		res.Error = &models.Error{Code: models.ErrorCode(err), Message: models.ErrorMessage(err)}
+		if res.Error.Code == models.EINTERNAL {
+			res.Error.Message = err.Error() // a local tool: the detail is the user's own
+		}
+		return res
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		code := models.EINVALID
+		if os.IsNotExist(err) {
+			code = models.ENOTFOUND
+		}
+		return fail(models.Errorf(code, "cannot read the photo: %v", err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, pipe.Limits().MaxBytes+1))
+	if err != nil {
+		return fail(models.Errorf(models.EINVALID, "cannot read the photo: %v", err))
+	}
+	a, err := pipe.Analyze(ctx, data)
+	if err != nil {
+		return fail(err)
+	}
+	res.ContentType, res.Width, res.Height = a.ContentType, a.Width, a.Height
+	res.Faces = a.Faces
+	if a.HasFace() {
+		res.Subject = &a.Subject
+	}
+	return res
+}
