@@ -1,0 +1,403 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/names"
+)
+
+// NameFrequency says how common a folded name token is among records
+// (0..1), so that agreement on a rare name can weigh more than agreement on
+// "Pooja". names.Frequencies satisfies it; a nil NameFrequency is unknown.
+type NameFrequency interface {
+	Of(token string) float64
+}
+
+// Levels of the attribute fields, shared with the scorer's models.Params.
+// An empty level means the field is unknown on either side: no evidence.
+const (
+	// FieldName takes the names.Level values: exact, folded, phonetic,
+	// fuzzy, initial, none.
+
+	AgeOverlap = "overlap" // age ranges overlap once moved to one date
+	AgeNear    = "near"    // apart by no more than AgeTolerance
+	AgeFar     = "far"     // apart by more
+
+	SexSame     = "same"
+	SexConflict = "conflict" // female against male; Conflict is set
+
+	MarksMatch    = "match"    // a mark agrees in type, part and side
+	MarksPartial  = "partial"  // a mark agrees in type and region, one record less precise
+	MarksConflict = "conflict" // a mark of one type and place, but on opposite sides
+	MarksNone     = "none"     // both describe marks; none agree
+
+	HeightFits = "fits" // within expected growth and measurement error
+	HeightNear = "near" // within twice that
+	HeightFar  = "far"
+
+	LanguageShared = "shared"
+	LanguageNone   = "none"
+
+	PlaceDistrict = "district" // same state and district
+	PlaceState    = "state"    // same state
+	PlaceOther    = "other"    // different states
+
+	DatesConsistent = "consistent"   // found on or after the date last seen
+	DatesFoundFirst = "found_before" // found well before the child went missing
+)
+
+// DateSlackDays is how many days before the date last seen a found date may
+// fall and still count as consistent: dates in records are often a few days
+// off (the date of the report rather than of the disappearance).
+const DateSlackDays = 7
+
+// CompareAttributes compares every attribute of a missing-child record with
+// a found-child record, one FieldComparison per field in a fixed order:
+// name, age, sex, marks, height, language, place, dates. A field unknown on
+// either side has Level "" and a Detail saying so. The arguments are the
+// missing and the found record; if their kinds say they were passed the
+// other way round, they are swapped, since dates mean different things on
+// each side. freq may be nil.
+//
+// Details are sentences for an investigator and go to the API; they name
+// the children and must never be logged.
+func CompareAttributes(missing, found *models.Child, freq NameFrequency) []FieldComparison {
+	if missing == nil {
+		missing = &models.Child{Kind: models.KindMissing}
+	}
+	if found == nil {
+		found = &models.Child{Kind: models.KindFound}
+	}
+	if missing.Kind == models.KindFound && found.Kind == models.KindMissing {
+		missing, found = found, missing
+	}
+	return []FieldComparison{
+		compareNames(missing.Names, found.Names, freq),
+		compareAge(missing, found),
+		compareSex(missing.Sex, found.Sex),
+		compareMarks(missing.Marks, found.Marks),
+		compareHeight(missing, found),
+		compareLanguages(missing.Languages, found.Languages),
+		comparePlaces(missing.Place, found.Place),
+		compareDates(missing.ObservedOn, found.ObservedOn),
+	}
+}
+
+// YearsBetween returns the years from the missing child's date last seen to
+// the found child's date found: negative when found first, ok false when
+// either date is unknown. The face scorer uses its absolute value as the
+// time the face has had to change.
+func YearsBetween(missing, found *models.Child) (float64, bool) {
+	if missing == nil || found == nil {
+		return 0, false
+	}
+	m, okM := missing.ObservedOn.Time()
+	f, okF := found.ObservedOn.Time()
+	if !okM || !okF {
+		return 0, false
+	}
+	return yearsFrom(m, f), true
+}
+
+// yearsFrom returns the years from a to b, in 365.25-day years.
+func yearsFrom(a, b time.Time) float64 { return b.Sub(a).Hours() / 24 / 365.25 }
+
+// recordSide names a record in a detail: "missing" or "found".
+func recordSide(missingSide bool) string {
+	if missingSide {
+		return "missing"
+	}
+	return "found"
+}
+
+// unknownDetail says which record lacks a field: "age: not recorded on the
+// found record".
+func unknownDetail(label string, missingKnown, foundKnown bool) string {
+	switch {
+	case !missingKnown && !foundKnown:
+		return label + ": not recorded on either record"
+	case !missingKnown:
+		return label + ": not recorded on the missing record"
+	default:
+		return label + ": not recorded on the found record"
+	}
+}
+
+// --- names ---
+
+// nameWords says in words what a names.Level means.
+func nameWords(l names.Level, tm []names.TokenMatch) string {
+	switch l {
+	case names.LevelExact:
+		return "identical"
+	case names.LevelFolded:
+		return "same after script folding"
+	case names.LevelPhonetic:
+		return "same sound, different spelling"
+	case names.LevelFuzzy:
+		for _, m := range tm {
+			if m.Level == names.LevelFuzzy && m.Distance > 0 {
+				return fmt.Sprintf("spelled alike, %d %s apart", m.Distance, plural(m.Distance, "letter", "letters"))
+			}
+		}
+		return "spelled alike"
+	case names.LevelInitial:
+		return "only an initial agrees"
+	case names.LevelNone:
+		return "no name agrees"
+	}
+	return string(l)
+}
+
+func compareNames(a, b []string, freq NameFrequency) FieldComparison {
+	fc := FieldComparison{Field: FieldName}
+	a, b = nonBlank(a), nonBlank(b)
+	if len(a) == 0 || len(b) == 0 {
+		fc.Detail = unknownDetail("names", len(a) > 0, len(b) > 0)
+		return fc
+	}
+	c := names.Compare(a, b)
+	if c.Level == "" {
+		c.Level = names.LevelNone
+	}
+	fc.Level = string(c.Level)
+	nameA, nameB := c.A, c.B
+	if nameA == "" || nameB == "" {
+		nameA, nameB = a[0], b[0]
+	}
+	sep := "~"
+	if c.Level == names.LevelNone {
+		sep = "vs"
+	}
+	fc.Detail = fmt.Sprintf("names: '%s' %s '%s' (%s)", nameA, sep, nameB, nameWords(c.Level, c.Matched))
+	switch c.Level {
+	case names.LevelExact, names.LevelFolded, names.LevelPhonetic:
+		fc.TermFrequency = nameTermFrequency(c, freq)
+	}
+	return fc
+}
+
+// nameTermFrequency is the frequency of the agreeing given-name token: the
+// first token of the missing child's agreeing name when it is among the
+// agreeing tokens, else the strongest agreeing token. Of the two spellings
+// the commoner counts, so that a rare spelling of a common name does not
+// weigh as a rare name.
+func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
+	if freq == nil || len(c.Matched) == 0 {
+		return 0
+	}
+	strong := func(l names.Level) bool {
+		return l == names.LevelExact || l == names.LevelFolded || l == names.LevelPhonetic
+	}
+	var pick *names.TokenMatch
+	if toks := names.Tokens(c.A); len(toks) > 0 {
+		for i := range c.Matched {
+			if m := &c.Matched[i]; strong(m.Level) && m.A == toks[0] {
+				pick = m
+				break
+			}
+		}
+	}
+	if pick == nil {
+		for i := range c.Matched {
+			if strong(c.Matched[i].Level) {
+				pick = &c.Matched[i]
+				break
+			}
+		}
+	}
+	if pick == nil {
+		return 0
+	}
+	f := max(freq.Of(pick.A), freq.Of(pick.B))
+	if math.IsNaN(f) || f < 0 {
+		return 0
+	}
+	return min(f, 1)
+}
+
+func nonBlank(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out
+}
+
+// --- age ---
+
+// AgeTolerance is how many years apart two age ranges may be, once moved to
+// one date, and still be "near": one year for rounding and guesswork, plus
+// 0.15 per year between the records, because an age guessed for a child
+// (often by a caregiver, from looks) errs more the longer ago it was given
+// and the less the child now looks its age.
+func AgeTolerance(gapYears float64) float64 { return 1 + 0.15*math.Abs(gapYears) }
+
+// compareAge moves both age ranges to the later of the two observation
+// dates (models.Child.AgeOn; it counts whole years, which the tolerance
+// absorbs) and compares them. When neither record has a date, the ranges
+// are compared as given, with the tolerance for no gap: they are most often
+// records made close together (a fresh report and a fresh registration).
+// When only one has a date the gap is unknown and the field is no evidence.
+func compareAge(missing, found *models.Child) FieldComparison {
+	fc := FieldComparison{Field: FieldAge}
+	if missing.Age == nil || found.Age == nil {
+		fc.Detail = unknownDetail("age", missing.Age != nil, found.Age != nil)
+		return fc
+	}
+	tm, okM := missing.ObservedOn.Time()
+	tf, okF := found.ObservedOn.Time()
+	var a, b models.AgeRange
+	var gap float64
+	var when string
+	switch {
+	case okM && okF:
+		later, laterName := tf, "at the found date "+string(found.ObservedOn)
+		if tm.After(tf) {
+			later, laterName = tm, "at the date last seen "+string(missing.ObservedOn)
+		}
+		a, _ = missing.AgeOn(later)
+		b, _ = found.AgeOn(later)
+		gap = math.Abs(yearsFrom(tm, tf))
+		when = laterName
+	case !okM && !okF:
+		a, b = *missing.Age, *found.Age
+		when = "as recorded (neither record has a date)"
+	default:
+		fc.Detail = fmt.Sprintf("age: cannot be compared, the %s record has no observation date to move its age to the other's", recordSide(!okM))
+		return fc
+	}
+	d := max(0, a.Min-b.Max, b.Min-a.Max)
+	tol := AgeTolerance(gap)
+	var verdict string
+	switch {
+	case d == 0:
+		fc.Level, verdict = AgeOverlap, "the ranges overlap"
+	case float64(d) <= tol:
+		fc.Level, verdict = AgeNear, fmt.Sprintf("%d %s apart, within the tolerance of %.1f years", d, plural(d, "year", "years"), tol)
+	default:
+		fc.Level, verdict = AgeFar, fmt.Sprintf("%d years apart, beyond the tolerance of %.1f years", d, tol)
+	}
+	gapText := ""
+	if okM && okF {
+		gapText = fmt.Sprintf(" over a %.1f-year gap", gap)
+	}
+	fc.Detail = fmt.Sprintf("age: missing child expected %s %s, found child estimated %s%s; %s",
+		formatAgeRange(a), when, formatAgeRange(b), gapText, verdict)
+	return fc
+}
+
+// formatAgeRange writes "12" or "13–15".
+func formatAgeRange(r models.AgeRange) string {
+	if r.Min == r.Max {
+		return fmt.Sprint(r.Min)
+	}
+	return fmt.Sprintf("%d–%d", r.Min, r.Max)
+}
+
+// --- sex ---
+
+func compareSex(a, b models.Sex) FieldComparison {
+	fc := FieldComparison{Field: FieldSex}
+	known := func(s models.Sex) bool { return s == models.SexFemale || s == models.SexMale }
+	switch {
+	case !known(a) || !known(b):
+		fc.Detail = unknownDetail("sex", known(a), known(b))
+	case a == b:
+		fc.Level, fc.Detail = SexSame, fmt.Sprintf("sex: both %s", a)
+	default:
+		fc.Level, fc.Conflict = SexConflict, true
+		fc.Detail = fmt.Sprintf("sex: %s on the missing record, %s on the found record", a, b)
+	}
+	return fc
+}
+
+// --- dates ---
+
+func compareDates(lastSeen, foundOn models.Date) FieldComparison {
+	fc := FieldComparison{Field: FieldDates}
+	m, okM := lastSeen.Time()
+	f, okF := foundOn.Time()
+	if !okM || !okF {
+		switch {
+		case !okM && !okF:
+			fc.Detail = "dates: neither the date last seen nor the date found is recorded"
+		case !okM:
+			fc.Detail = "dates: the date last seen is not recorded"
+		default:
+			fc.Detail = "dates: the date found is not recorded"
+		}
+		return fc
+	}
+	days := int(math.Round(f.Sub(m).Hours() / 24))
+	switch {
+	case days >= 0:
+		fc.Level = DatesConsistent
+		fc.Detail = fmt.Sprintf("dates: found %s, %s after last seen on %s", foundOn, formatSpan(days), lastSeen)
+	case days >= -DateSlackDays:
+		fc.Level = DatesConsistent
+		fc.Detail = fmt.Sprintf("dates: found %s, %s before the recorded last-seen date %s, within the %d days allowed for recording errors",
+			foundOn, formatSpan(-days), lastSeen, DateSlackDays)
+	default:
+		fc.Level = DatesFoundFirst
+		fc.Detail = fmt.Sprintf("dates: found %s, %s before last seen on %s: the found child was in care before this child went missing, unless a date is wrong",
+			foundOn, formatSpan(-days), lastSeen)
+	}
+	return fc
+}
+
+// formatSpan writes a number of days as days, months or years.
+func formatSpan(days int) string {
+	switch {
+	case days < 60:
+		return fmt.Sprintf("%d %s", days, plural(days, "day", "days"))
+	case days < 730:
+		return fmt.Sprintf("%d months", int(math.Round(float64(days)/30.44)))
+	default:
+		return fmt.Sprintf("%.1f years", float64(days)/365.25)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// foldLabel folds a language, state or district name for lookup: Unicode
+// NFKC, Latin accents dropped, lower case, "&" read as "and", full stops
+// dropped ("U.P." is "up"), other punctuation as space, spaces collapsed.
+func foldLabel(s string) string {
+	s = norm.NFKD.String(s)
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r >= 0x300 && r <= 0x36f, r == '.', r == '\u200c', r == '\u200d', r == '\u00ad':
+			continue
+		case r == '&':
+			b.WriteString(" and ")
+			space = false
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			space = true
+		}
+	}
+	return strings.Join(strings.Fields(norm.NFC.String(b.String())), " ")
+}
