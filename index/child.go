@@ -31,8 +31,8 @@ type childHead struct {
 }
 
 // PutChild creates or replaces the record c.ID (an id from NewID). It stores
-// the record's own fields only: c.Photos is ignored, since photos change
-// through PutPhoto and DeletePhoto. A non-empty ExternalRef must be unused by
+// the record's own fields as given, timestamps included; c.Photos is
+// ignored, since photos change through PutPhoto and DeletePhoto. A non-empty ExternalRef must be unused by
 // any other record of the same kind (ECONFLICT otherwise), and a record's
 // kind cannot change.
 func (s *Store) PutChild(ctx context.Context, c models.Child) error {

@@ -48,6 +48,9 @@ import (
 //	v/<version>                  scoring params (version = uint32); every version kept
 //	z/erase                      transient marker written and dropped by Erase
 //
+// Keys hold ids only, except x/ which holds the portal reference; names,
+// photos and descriptors are in values.
+//
 // Every value stays below Badger's value threshold (photo bytes are chunked
 // for this), so values live in the LSM tree and never in the value log:
 // compaction alone removes deleted data, which is what makes Erase work.
@@ -83,7 +86,8 @@ const (
 	// DefaultIndexCacheSize caps memory for table indexes and bloom filters
 	// (Badger requires a cap with encryption; it also bounds memory without).
 	DefaultIndexCacheSize = 64 << 20
-	// DefaultValueLogFileSize keeps value-log files small; values rarely go there.
+	// DefaultValueLogFileSize keeps value-log files small: no value is large
+	// enough to go there (see the key layout), but Badger keeps one open.
 	DefaultValueLogFileSize = 64 << 20
 	// DefaultNumCompactors is one compactor per core (Badger needs at least 2).
 	DefaultNumCompactors = 2
