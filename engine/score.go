@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// NameTFFloor is the least u a name's term frequency can stand in for:
+// agreement on a name seen once in the index says much, but not more than
+// agreement on a name shared by one child in ten thousand.
+const NameTFFloor = 1e-4
+
+// Scorer turns the field comparisons of a pair into a Fellegi–Sunter match
+// weight, a probability and an explanation, with one version of the
+// parameters. It is immutable and safe for concurrent use.
+type Scorer struct {
+	version      int
+	prior        float64
+	logPriorOdds float64
+	fields       map[string]map[string]models.LevelParams
+	bands        FaceBands
+}
+
+// Scored is the outcome of scoring one pair.
+type Scored struct {
+	// Score is the match weight: the sum of the contributions, in log2 units.
+	Score float64
+	// Probability is 1/(1+2^-(Score+log2(λ/(1−λ)))), or 0 when Blocked.
+	Probability float64
+	// Explanation has one contribution per comparison, in the order given;
+	// missing fields are there with weight 0, so a reader sees what was
+	// not known.
+	Explanation []models.Contribution
+	// Blocked is true when a comparison is a hard conflict (female against
+	// male): the pair is not a candidate and callers drop it.
+	Blocked bool
+}
+
+// NewScorer returns a scorer for p, which must pass ValidateParams and, if
+// it has a "face" field, have a level for every DefaultFaceBands level.
+// The scorer copies p.
+func NewScorer(p models.Params) (*Scorer, error) {
+	if err := ValidateParams(p); err != nil {
+		return nil, err
+	}
+	bands := DefaultFaceBands()
+	if face, ok := p.Fields[FieldFace]; ok {
+		for _, l := range bands.Levels() {
+			if _, ok := face.Levels[l]; !ok {
+				return nil, models.Errorf(models.EINVALID, "scoring parameters v%d: face field has no level %q", p.Version, l)
+			}
+		}
+	}
+	s := &Scorer{
+		version:      p.Version,
+		prior:        p.Prior,
+		logPriorOdds: math.Log2(p.Prior / (1 - p.Prior)),
+		fields:       make(map[string]map[string]models.LevelParams, len(p.Fields)),
+		bands:        bands,
+	}
+	for f, fp := range cloneParams(p).Fields {
+		s.fields[f] = fp.Levels
+	}
+	return s, nil
+}
+
+// Version is the version of the parameters the scorer uses, recorded with
+// every score (models.Match.ParamsVersion).
+func (s *Scorer) Version() int { return s.version }
+
+// FaceComparison is the "face" comparison of a photo pair under the
+// scorer's face bands; see FaceBands.CompareFaces.
+func (s *Scorer) FaceComparison(distance, yearsApart, ageAtEarlier float64, known bool) FieldComparison {
+	return s.bands.CompareFaces(distance, yearsApart, ageAtEarlier, known)
+}
+
+// Score sums log2(m/u) over the comparisons. A comparison with an empty
+// Level contributes nothing. For exact, folded and phonetic name agreement
+// with a known TermFrequency f, u is max(f, NameTFFloor) instead of the
+// level's u, so a rare shared name weighs more than a common one. A level
+// the parameters do not know contributes nothing and says so.
+func (s *Scorer) Score(cmps []FieldComparison) Scored {
+	out := Scored{Explanation: make([]models.Contribution, 0, len(cmps))}
+	for _, c := range cmps {
+		w, detail := s.weight(c)
+		out.Score += w
+		out.Explanation = append(out.Explanation, models.Contribution{Field: c.Field, Weight: w, Detail: detail})
+		out.Blocked = out.Blocked || c.Conflict
+	}
+	if !out.Blocked {
+		out.Probability = logistic2(out.Score + s.logPriorOdds)
+	}
+	return out
+}
+
+func (s *Scorer) weight(c FieldComparison) (float64, string) {
+	if c.Level == "" {
+		if c.Detail == "" {
+			return 0, "not known on both records"
+		}
+		return 0, c.Detail
+	}
+	lp, ok := s.fields[c.Field][c.Level]
+	if !ok {
+		return 0, fmt.Sprintf("%s (level %q has no parameters in v%d; not counted)", c.Detail, c.Level, s.version)
+	}
+	u := lp.U
+	if c.Field == FieldName && c.TermFrequency > 0 && tfAdjusted(c.Level) {
+		u = min(max(c.TermFrequency, NameTFFloor), 1)
+	}
+	return math.Log2(lp.M / u), c.Detail
+}
+
+// tfAdjusted reports whether a name level is agreement on the name itself,
+// whose weight depends on how common the name is.
+func tfAdjusted(level string) bool {
+	return level == "exact" || level == "folded" || level == "phonetic"
+}
