@@ -256,25 +256,26 @@ func compareAge(missing, found *models.Child) FieldComparison {
 	}
 	tm, okM := missing.ObservedOn.Time()
 	tf, okF := found.ObservedOn.Time()
-	var a, b models.AgeRange
-	var gap float64
-	var when string
-	switch {
-	case okM && okF:
-		later, laterName := tf, "at the found date "+string(found.ObservedOn)
-		if tm.After(tf) {
-			later, laterName = tm, "at the date last seen "+string(missing.ObservedOn)
-		}
-		a, _ = missing.AgeOn(later)
-		b, _ = found.AgeOn(later)
-		gap = math.Abs(yearsFrom(tm, tf))
-		when = laterName
-	case !okM && !okF:
-		a, b = *missing.Age, *found.Age
-		when = "as recorded (neither record has a date)"
-	default:
+	if okM != okF {
 		fc.Detail = fmt.Sprintf("age: cannot be compared, the %s record has no observation date to move its age to the other's", recordSide(!okM))
 		return fc
+	}
+	a, b := *missing.Age, *found.Age
+	gap := 0.0
+	// ma and fa describe each record's age, moved to the later date.
+	ma := "missing child reported " + formatAgeRange(a)
+	fa := "found child estimated " + formatAgeRange(b)
+	if !okM {
+		ma += " (neither record has a date, so compared as recorded)"
+	} else {
+		gap = math.Abs(yearsFrom(tm, tf))
+		if tf.After(tm) {
+			a, _ = missing.AgeOn(tf)
+			ma = fmt.Sprintf("%s on %s, so expected %s at the found date %s", ma, missing.ObservedOn, formatAgeRange(a), found.ObservedOn)
+		} else if tm.After(tf) {
+			b, _ = found.AgeOn(tm)
+			fa = fmt.Sprintf("%s on %s, so expected %s at the date last seen %s", fa, found.ObservedOn, formatAgeRange(b), missing.ObservedOn)
+		}
 	}
 	d := max(0, a.Min-b.Max, b.Min-a.Max)
 	tol := AgeTolerance(gap)
@@ -287,12 +288,10 @@ func compareAge(missing, found *models.Child) FieldComparison {
 	default:
 		fc.Level, verdict = AgeFar, fmt.Sprintf("%d years apart, beyond the tolerance of %.1f years", d, tol)
 	}
-	gapText := ""
-	if okM && okF {
-		gapText = fmt.Sprintf(" over a %.1f-year gap", gap)
+	if gap > 0 {
+		verdict += fmt.Sprintf(" for a %.1f-year gap", gap)
 	}
-	fc.Detail = fmt.Sprintf("age: missing child expected %s %s, found child estimated %s%s; %s",
-		formatAgeRange(a), when, formatAgeRange(b), gapText, verdict)
+	fc.Detail = fmt.Sprintf("age: %s; %s; %s", ma, fa, verdict)
 	return fc
 }
 

@@ -240,11 +240,11 @@ func comparePlaces(a, b models.Place) FieldComparison {
 	note := ""
 	switch {
 	case pa.inferred && pb.inferred:
-		note = " (states read from the districts or place texts)"
+		note = "; both states read from the districts or place texts"
 	case pa.inferred:
-		note = " (the missing record's state read from its district or place text)"
+		note = "; the missing record's state read from its district or place text"
 	case pb.inferred:
-		note = " (the found record's state read from its district or place text)"
+		note = "; the found record's state read from its district or place text"
 	}
 	if !strings.EqualFold(pa.state, pb.state) {
 		fc.Level = PlaceOther

@@ -43,6 +43,7 @@ type lexicon struct {
 	adjacent map[[2]string]bool  // pairs of adjacent parts, both orders
 	akin     map[[2]string]bool  // pairs of akin types, both orders
 	types    map[string]bool     // canonical types
+	midline  map[string]bool     // parts on the body's midline
 }
 
 // fuzzyMinLen is the shortest word matched with one typo: shorter words have
@@ -66,6 +67,7 @@ func loadLexicon() (*lexicon, error) {
 		adjacent: map[[2]string]bool{},
 		akin:     map[[2]string]bool{},
 		types:    map[string]bool{},
+		midline:  map[string]bool{},
 	}
 	seen := map[string]phrase{} // normalised phrase -> its meaning, to refuse ambiguity
 	add := func(file, key string, k kind, words []string) error {
@@ -165,6 +167,18 @@ func loadLexicon() (*lexicon, error) {
 		return nil, err
 	}
 	if err := pairs("akin.txt", lx.types, lx.akin); err != nil {
+		return nil, err
+	}
+	err = readList("midline.txt", false, func(key string, ps [][]string) error {
+		for _, p := range ps {
+			if !parts[p[0]] {
+				return fmt.Errorf("midline.txt: %q is not a part in parts.txt", p[0])
+			}
+			lx.midline[p[0]] = true
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	for first, ps := range lx.byFirst {

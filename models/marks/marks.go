@@ -38,11 +38,14 @@ const (
 // hostile description cannot make comparisons quadratic in its length.
 const MaxMarks = 32
 
-// String describes m in words, e.g. "mole on the left cheek".
+// String describes m in words, e.g. "mole on the left cheek", "mole on
+// the left side of the face".
 func (m Mark) String() string {
 	var b strings.Builder
 	b.WriteString(m.Type)
 	switch {
+	case m.Part != "" && m.Side != "" && lex().midline[m.Part]:
+		fmt.Fprintf(&b, " on the %s side of the %s", m.Side, m.Part)
 	case m.Part != "" && m.Side != "":
 		fmt.Fprintf(&b, " on the %s %s", m.Side, m.Part)
 	case m.Part != "":
@@ -239,9 +242,13 @@ func (p *parser) continueMark(locs []location, start, stop int) {
 	}
 	prev := p.marks[p.prev]
 	first := locs[0]
-	if prev.Part == "" && (first.side == "" || prev.Side == "" || first.side == prev.Side) {
+	fillsPart := prev.Part == "" && (first.side == "" || prev.Side == "" || first.side == prev.Side)
+	fillsSide := first.part == "" && prev.Side == "" // "mole on face (left side)"
+	if fillsPart || fillsSide {
 		m := &p.marks[p.prev]
-		m.Part = first.part
+		if fillsPart {
+			m.Part = first.part
+		}
 		if m.Side == "" {
 			m.Side = first.side
 		}
@@ -383,6 +390,13 @@ func placeAll(t string, locs []location) []Mark {
 			if ms[n-1].Side == "" {
 				ms[n-1].Side = l.side
 			}
+		case n > 0 && ms[n-1].Part == "" && l.part != "" && (l.side == "" || ms[n-1].Side == "" || l.side == ms[n-1].Side):
+			// "Lt. eye brow mole": a side, then its part.
+			ms[n-1].Part = l.part
+			if ms[n-1].Side == "" {
+				ms[n-1].Side = l.side
+			}
+			fromLandmark = l.landmark
 		case n > 0 && l.part != "" && refines(ms[n-1].Part, l.part) && (l.side == "" || ms[n-1].Side == "" || l.side == ms[n-1].Side):
 			// "seedhe haath ki kalai": the wrist of the right hand.
 			ms[n-1].Part = l.part
@@ -408,8 +422,14 @@ func placeAll(t string, locs []location) []Mark {
 
 // phrase returns the text of a mark, trimmed of white space and leading
 // punctuation (bullets, dashes), and of the number of the next item when
-// the description is a numbered list ("1. mole near nose 2. burn ...").
+// the description is a numbered list ("1. mole near nose 2. burn ..."),
+// with a bracket it opened closed.
 func (p *parser) phrase(span [2]int) string {
+	if strings.Count(p.text[span[0]:span[1]], "(") > strings.Count(p.text[span[0]:span[1]], ")") {
+		if i := strings.IndexByte(p.text[span[1]:], ')'); i >= 0 && strings.TrimSpace(p.text[span[1]:span[1]+i]) == "" {
+			span[1] += i + 1 // close the bracket the phrase opened: "mole on face (left side)"
+		}
+	}
 	s := strings.TrimLeftFunc(p.text[span[0]:span[1]], func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})

@@ -47,6 +47,13 @@ func TestParse(t *testing.T) {
 		{"mole on right cheek. Mole on right cheek", []Mark{m("mole", "right", "cheek")}}, // duplicate
 		{"mole. mole on chin", []Mark{m("mole", "", "chin")}},                             // bare type dropped next to a placed one
 		{"light brown mole", []Mark{m("mole", "", "")}},
+		{"mole on face (left side)", []Mark{m("mole", "left", "face")}},
+		{"Lt. eye brow mole", []Mark{m("mole", "left", "eyebrow")}},
+		{"small black mole on right ear lobe", []Mark{m("mole", "right", "ear")}},
+		{"Burn marks on both hands and chest", []Mark{m("burn", "", "hand"), m("burn", "", "chest")}},
+		{"scar on right hand finger", []Mark{m("scar", "right", "finger")}},
+		{"Two moles one on left cheek another on chin", []Mark{m("mole", "left", "cheek"), m("mole", "", "chin")}},
+		{"Rt hand side of face", nil}, // a place, but no mark
 		// Hindi in Latin letters.
 		{"jalne ka nishan daayan haath", []Mark{m("burn", "right", "hand")}},
 		{"jale ka nishan baayen pair par", []Mark{m("burn", "left", "leg")}},
@@ -63,6 +70,7 @@ func TestParse(t *testing.T) {
 		{"baayi aankh ke neeche til", []Mark{m("mole", "left", "eye")}},
 		{"ulte haath par til", []Mark{m("mole", "left", "hand")}},
 		{"seedhe haath ki kalai par gudna", []Mark{m("tattoo", "right", "wrist")}},
+		{"Kala til dahine gaal par, chot ka nishan baayi kohni par", []Mark{m("mole", "right", "cheek"), m("scar", "left", "elbow")}},
 		{"bayan paon mein jalne ka daag, dayan gaal par kala til", []Mark{m("burn", "left", "leg"), m("mole", "right", "cheek")}},
 		{"pair ki ungli par chot", []Mark{m("scar", "", "toe")}},
 		// Devanagari.
@@ -116,6 +124,7 @@ func TestParseText(t *testing.T) {
 		{"1) mole on left cheek 2) tattoo 786 on right hand.", []string{"mole on left cheek", "tattoo 786 on right hand"}},
 		{"tattoo 786.", []string{"tattoo 786"}},
 		{"- small mole near nose", []string{"small mole near nose"}},
+		{"mole on face (left side), scar (right knee)", []string{"mole on face (left side)", "scar (right knee)"}},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -199,6 +208,8 @@ func TestCompare(t *testing.T) {
 func TestMarkString(t *testing.T) {
 	tests := map[Mark]string{
 		m("mole", "left", "cheek"): "mole on the left cheek",
+		m("mole", "left", "face"):  "mole on the left side of the face",
+		m("wart", "right", "nose"): "wart on the right side of the nose",
 		m("scar", "", "knee"):      "scar on the knee",
 		m("burn", "right", ""):     "burn on the right side",
 		m("tattoo", "", ""):        "tattoo (place not stated)",
