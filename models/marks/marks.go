@@ -334,7 +334,9 @@ func segments(its []item, types []int) []segment {
 }
 
 // locations reads sides and parts into places: sides before a part go with
-// it, a side after the last part goes with that part ("face, left side").
+// it, a side after the last part goes with that part ("face, left side"),
+// and a part inside the region named just before it refines it ("right
+// hand finger" is the right finger).
 func locations(its []item) []location {
 	var locs []location
 	side, near := "", false
@@ -349,6 +351,16 @@ func locations(its []item) []location {
 		case kindNear:
 			near = true
 		case kindPart:
+			if n := len(locs); n > 0 && !near && refines(locs[n-1].part, it.value) && (side == "" || locs[n-1].side == "" || side == locs[n-1].side) {
+				// "seedhe haath ki kalai": the wrist of the right hand.
+				last := &locs[n-1]
+				last.part, last.stop = it.value, it.stop
+				if last.side == "" {
+					last.side = side
+				}
+				side, sideStart = "", -1
+				continue
+			}
 			start := it.start
 			if sideStart >= 0 {
 				start = sideStart
@@ -376,8 +388,7 @@ func refines(region, part string) bool {
 // placeAll makes the marks of type t at the given locations. A landmark after
 // a part only adds its side ("mole on cheek below left eye" is on the left
 // cheek); a landmark alone is the place ("mole near left eye"), until a real
-// part follows it. A part inside the region named just before it refines
-// it ("right hand finger" is the right finger).
+// part follows it.
 func placeAll(t string, locs []location) []Mark {
 	var ms []Mark
 	fromLandmark := false
@@ -397,12 +408,6 @@ func placeAll(t string, locs []location) []Mark {
 				ms[n-1].Side = l.side
 			}
 			fromLandmark = l.landmark
-		case n > 0 && l.part != "" && refines(ms[n-1].Part, l.part) && (l.side == "" || ms[n-1].Side == "" || l.side == ms[n-1].Side):
-			// "seedhe haath ki kalai": the wrist of the right hand.
-			ms[n-1].Part = l.part
-			if ms[n-1].Side == "" {
-				ms[n-1].Side = l.side
-			}
 		case n > 0 && fromLandmark && !l.landmark:
 			ms[n-1].Part = l.part
 			if l.side != "" {

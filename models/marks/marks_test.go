@@ -73,6 +73,7 @@ func TestParse(t *testing.T) {
 		{"Kala til dahine gaal par, chot ka nishan baayi kohni par", []Mark{m("mole", "right", "cheek"), m("scar", "left", "elbow")}},
 		{"bayan paon mein jalne ka daag, dayan gaal par kala til", []Mark{m("burn", "left", "leg"), m("mole", "right", "cheek")}},
 		{"pair ki ungli par chot", []Mark{m("scar", "", "toe")}},
+		{"masa on lt. pair ka talwa", []Mark{m("wart", "left", "foot")}}, // a clause break inside the place
 		// Devanagari.
 		{"बाएं गाल पर तिल", []Mark{m("mole", "left", "cheek")}},
 		{"दाहिने हाथ पर जलने का निशान। माथे पर चोट का निशान", []Mark{m("burn", "right", "hand"), m("scar", "", "forehead")}},
