@@ -323,7 +323,7 @@ func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, 
 	for w := range workers {
 		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Go(func() {
-			heaps[w] = childHeap{cap: capacity}
+			heaps[w] = newChildHeap(capacity)
 			errs[w] = scanDots(ctx, s, q, lo, hi, exclude, &heaps[w])
 		})
 	}
@@ -341,7 +341,10 @@ func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, 
 // does: batch[i] are the query descriptors of the i-th search and
 // exclude[i] its exclusions (exclude may be nil). It computes the dot
 // products of a block of queries with a block of the slab as one matrix
-// product, and returns exactly what Search would for each.
+// product, and returns exactly what Search would for each. It locks the
+// index per chunk of about batchRows query rows, not for the whole batch:
+// each search sees one state of the index, but writes may land between
+// chunks.
 func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descriptor, kind models.Kind, k int, exclude []map[string]bool) ([][]FaceNeighbour, error) {
 	if exclude != nil && len(exclude) != len(batch) {
 		return nil, models.Errorf(models.EINVALID, "exclude has %d sets for %d searches", len(exclude), len(batch))
@@ -355,9 +358,6 @@ func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descrip
 	if k <= 0 {
 		return out, nil
 	}
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	s := ix.slabs[kind]
 
 	// Cut the batch into chunks of about batchRows query rows; workers take
 	// chunks from a channel, and each scans the whole slab for its chunk.
@@ -389,7 +389,7 @@ func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descrip
 				if exclude != nil {
 					ex = exclude[c.lo:c.hi]
 				}
-				errs[w] = ix.batchChunk(ctx, s, batch[c.lo:c.hi], ex, k, out[c.lo:c.hi])
+				errs[w] = ix.batchChunk(ctx, kind, batch[c.lo:c.hi], ex, k, out[c.lo:c.hi])
 			}
 		})
 	}
@@ -478,8 +478,12 @@ func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[
 
 // batchChunk runs the fast scan for a few searches together, one slab block
 // at a time: the block's dot products with all the chunk's query rows come
-// from one matrix product.
-func (ix *VectorIndex) batchChunk(ctx context.Context, s *slab, batch [][]models.Descriptor, exclude []map[string]bool, k int, out [][]FaceNeighbour) error {
+// from one matrix product. It holds the read lock for its chunk only, so
+// that a long batch does not hold up writers.
+func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch [][]models.Descriptor, exclude []map[string]bool, k int, out [][]FaceNeighbour) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := ix.slabs[kind]
 	var all []models.Descriptor
 	start := make([]int, len(batch)+1)
 	for i, qs := range batch {
@@ -491,7 +495,7 @@ func (ix *VectorIndex) batchChunk(ctx context.Context, s *slab, batch [][]models
 	capacity := keepFor(k)
 	heaps := make([]childHeap, len(batch))
 	for i := range heaps {
-		heaps[i] = childHeap{cap: capacity}
+		heaps[i] = newChildHeap(capacity)
 	}
 	prod := make([]float32, nq*batchBlock)
 	n := s.len()
@@ -552,13 +556,49 @@ type candidate struct {
 }
 
 // childHeap keeps the cap children with the smallest approximate distance,
-// one entry per child, as a max-heap on d. Checking for the child already
-// being in the heap is a linear scan, done only for slots that would enter
-// the heap, which after the first few thousand slots is rare.
+// one entry per child, as a max-heap on d. Finding a child already in the
+// heap is a linear scan for small heaps and a map for large ones; it is
+// done only for slots that would enter the heap, which after the first few
+// thousand slots is rare.
 type childHeap struct {
 	cap   int
 	items []candidate
-	full  bool // the heap has been at capacity: some child may be evicted
+	full  bool                // the heap has been at capacity: some child may be evicted
+	pos   map[*childRec]int32 // child → index in items, when cap > linearHeapMax
+}
+
+// linearHeapMax is the largest heap searched linearly for a child.
+const linearHeapMax = 64
+
+func newChildHeap(capacity int) childHeap {
+	h := childHeap{cap: capacity}
+	if capacity > linearHeapMax {
+		h.pos = map[*childRec]int32{}
+	}
+	return h
+}
+
+func (h *childHeap) find(c *childRec) int {
+	if h.pos != nil {
+		if i, ok := h.pos[c]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i := range h.items {
+		if h.items[i].child == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (h *childHeap) swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	if h.pos != nil {
+		h.pos[h.items[i].child] = int32(i)
+		h.pos[h.items[j].child] = int32(j)
+	}
 }
 
 func (h *childHeap) accepts(d float32) bool {
@@ -566,20 +606,25 @@ func (h *childHeap) accepts(d float32) bool {
 }
 
 func (h *childHeap) offer(c *childRec, d float32) {
-	for i := range h.items {
-		if h.items[i].child == c {
-			if d < h.items[i].d {
-				h.items[i].d = d
-				h.down(i) // smaller key in a max-heap moves down
-			}
-			return
+	if i := h.find(c); i >= 0 {
+		if d < h.items[i].d {
+			h.items[i].d = d
+			h.down(i) // smaller key in a max-heap moves down
 		}
+		return
 	}
 	if len(h.items) < h.cap {
 		h.items = append(h.items, candidate{c, d})
+		if h.pos != nil {
+			h.pos[c] = int32(len(h.items) - 1)
+		}
 		h.up(len(h.items) - 1)
 		h.full = h.full || len(h.items) == h.cap
 		return
+	}
+	if h.pos != nil {
+		delete(h.pos, h.items[0].child)
+		h.pos[c] = 0
 	}
 	h.items[0] = candidate{c, d}
 	h.down(0)
@@ -591,7 +636,7 @@ func (h *childHeap) up(i int) {
 		if h.items[p].d >= h.items[i].d {
 			return
 		}
-		h.items[p], h.items[i] = h.items[i], h.items[p]
+		h.swap(p, i)
 		i = p
 	}
 }
@@ -609,7 +654,7 @@ func (h *childHeap) down(i int) {
 		if big == i {
 			return
 		}
-		h.items[i], h.items[big] = h.items[big], h.items[i]
+		h.swap(i, big)
 		i = big
 	}
 }

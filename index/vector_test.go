@@ -133,6 +133,7 @@ func TestSearchEqualsBruteForce(t *testing.T) {
 		{"one-shard", 500, 1, 10, true, 30},
 		{"sharded", 12000, 4, 10, true, 20},
 		{"sharded-k50", 12000, 3, 50, false, 10},
+		{"k-over-linear-heap", 3000, 2, 200, true, 5}, // the heap indexes children by map
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(tc.children)))
@@ -503,7 +504,7 @@ func TestConcurrentUse(t *testing.T) {
 // naiveSearch is the benchmark baseline: one plain Go loop over the slab
 // computing Σ(g−q)², with the same per-child top-k heap.
 func naiveSearch(s *slab, q []models.Descriptor, k int) []candidate {
-	h := childHeap{cap: k}
+	h := newChildHeap(k)
 	for i := range s.len() {
 		g := s.vec(i)
 		best := float32(math.Inf(1))
@@ -526,16 +527,16 @@ func naiveSearch(s *slab, q []models.Descriptor, k int) []candidate {
 // reports its heap bytes per entry.
 func benchGallery(b *testing.B, n int) (*VectorIndex, []models.Descriptor) {
 	r := rand.New(rand.NewPCG(20, uint64(n)))
+	centres := make([]models.Descriptor, (n+2)/3)
+	for i := range centres {
+		centres[i] = randomDescriptor(r)
+	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	ix := NewVectorIndex()
-	var centres []models.Descriptor
 	for i := range n {
-		if i%3 == 0 {
-			centres = append(centres, randomDescriptor(r))
-		}
-		c := len(centres) - 1
+		c := i / 3
 		err := ix.Add(VectorEntry{ChildID: fmt.Sprintf("c%07d", c), Kind: models.KindFound,
 			PhotoID: fmt.Sprintf("c%07d-p%d", c, i%3), TakenOn: "2020-01-01", Descriptor: near(r, centres[c], 0.3)})
 		if err != nil {
