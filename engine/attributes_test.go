@@ -104,17 +104,19 @@ func TestCompareAge(t *testing.T) {
 		detail           []string
 	}{
 		{"brief example: 8–10 five years on, estimated 12", ageRange(8, 10), ageRange(12, 12), "2019-05-01", "2024-05-01", AgeNear,
-			[]string{"expected 13–15 at the found date", "estimated 12", "1 year apart", "tolerance of 1.8"}},
+			[]string{"expected 13–15 at the found date", "estimated 12", "1 year apart", "tolerance of 3.1 years for a 5.0-year gap"}},
 		{"projected range overlaps", ageRange(8, 10), ageRange(14, 14), "2019-05-01", "2024-05-01", AgeOverlap, []string{"overlap"}},
 		{"not projected would be wrong", ageRange(8, 10), ageRange(9, 9), "2019-05-01", "2024-05-01", AgeFar, []string{"4 years apart", "beyond"}},
-		{"tolerance grows with the gap", ageRange(5, 5), ageRange(17, 17), "2014-01-01", "2024-01-02", AgeNear, []string{"expected 15", "2 years apart"}},
-		{"same gap, too far", ageRange(5, 5), ageRange(18, 18), "2014-01-01", "2024-01-02", AgeFar, nil},
-		{"same day, one year apart", ageRange(10, 10), ageRange(11, 12), "2024-01-01", "2024-01-01", AgeNear, nil},
-		{"same day, two years apart", ageRange(10, 10), ageRange(12, 12), "2024-01-01", "2024-01-01", AgeFar, nil},
+		{"young child, same day, one year apart", ageRange(4, 4), ageRange(5, 5), "2024-01-01", "2024-01-01", AgeNear, nil},
+		{"young child, same day, two years apart", ageRange(6, 6), ageRange(8, 8), "2024-01-01", "2024-01-01", AgeFar, []string{"tolerance of 1.7"}},
+		{"young child, two years apart after four years", ageRange(2, 2), ageRange(8, 8), "2020-01-02", "2024-01-03", AgeNear, []string{"expected 6", "tolerance of 2.3"}},
+		{"teenager, same day, two years apart", ageRange(15, 15), ageRange(17, 17), "2024-01-01", "2024-01-01", AgeNear, nil},
+		{"teenager, same day, three years apart", ageRange(15, 15), ageRange(18, 18), "2024-01-01", "2024-01-01", AgeFar, nil},
 		{"found before last seen: moved to the later date", ageRange(10, 10), ageRange(8, 8), "2020-01-01", "2017-12-01", AgeOverlap,
 			[]string{"at the date last seen"}},
 		{"no dates: compared as given", ageRange(10, 11), ageRange(11, 13), "", "", AgeOverlap, []string{"as recorded"}},
 		{"no dates: near", ageRange(10, 10), ageRange(11, 11), "", "", AgeNear, nil},
+		{"no dates: far", ageRange(6, 6), ageRange(8, 8), "", "", AgeFar, nil},
 		{"one date unknown", ageRange(10, 10), ageRange(10, 10), "2020-01-01", "", "", []string{"found record has no observation date"}},
 		{"age unknown on missing", nil, ageRange(10, 10), "2020-01-01", "2020-01-01", "", []string{"not recorded on the missing record"}},
 		{"age unknown on found", ageRange(10, 10), nil, "2020-01-01", "2020-01-01", "", []string{"not recorded on the found record"}},
@@ -135,9 +137,9 @@ func TestCompareAge(t *testing.T) {
 }
 
 func TestAgeTolerance(t *testing.T) {
-	for _, tt := range []struct{ gap, want float64 }{{0, 1}, {5, 1.75}, {10, 2.5}, {-4, 1.6}} {
-		if got := AgeTolerance(tt.gap); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("AgeTolerance(%g) = %g, want %g", tt.gap, got, tt.want)
+	for _, tt := range []struct{ gap, age, want float64 }{{0, 0, 1}, {5, 0, 1.75}, {0, 10, 2}, {10, 15, 4}, {-4, -1, 1.6}} {
+		if got := AgeTolerance(tt.gap, tt.age); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("AgeTolerance(%g, %g) = %g, want %g", tt.gap, tt.age, got, tt.want)
 		}
 	}
 }
