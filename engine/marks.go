@@ -91,7 +91,7 @@ func compareMarks(a, b string) FieldComparison {
 			shorten(p.x.Text), shorten(p.y.Text), p.x.Type, placeOf(p.x, p.y), p.x.Side, p.y.Side)
 	case markPartial:
 		fc.Level = MarksPartial
-		fc.Detail = fmt.Sprintf("marks: %s (%s and %s agree in type and region; one record is less precise)", quoted, p.x, p.y)
+		fc.Detail = fmt.Sprintf("marks: %s (%s and %s: %s)", quoted, p.x, p.y, partialReasons(p.x, p.y))
 	case markVague:
 		fc.Detail = fmt.Sprintf("marks: both mention a %s but one record does not say where, which is no evidence either way", p.x.Type)
 	default:
@@ -99,6 +99,32 @@ func compareMarks(a, b string) FieldComparison {
 		fc.Detail = fmt.Sprintf("marks: no mark agrees (missing: %s; found: %s)", listMarks(ma), listMarks(mb))
 	}
 	return fc
+}
+
+// partialReasons says how two partly agreeing marks agree and differ.
+func partialReasons(x, y marks.Mark) string {
+	ag := marks.Compare(x, y)
+	var rs []string
+	if ag.Type == marks.Same {
+		rs = append(rs, "same kind")
+	} else {
+		rs = append(rs, "kinds often confused")
+	}
+	switch {
+	case ag.Place == marks.Same:
+		rs = append(rs, "same part")
+	case x.Part == marks.Region(x.Part) || y.Part == marks.Region(y.Part):
+		rs = append(rs, "same region, one record gives only the region")
+	default:
+		rs = append(rs, "adjoining parts")
+	}
+	switch {
+	case ag.Side == marks.Unstated:
+		rs = append(rs, "side given on one record only")
+	case x.Side != "":
+		rs = append(rs, "same side")
+	}
+	return strings.Join(rs, ", ")
 }
 
 // placeOf names the place two marks share, the more precise of the two.

@@ -13,10 +13,10 @@ func TestCompareMarks(t *testing.T) {
 	}{
 		{"mole on left cheek", "til baayen gaal par", MarksMatch, "both a mole on the left cheek"},
 		{"jalne ka nishan daayan haath", "burn mark on right hand", MarksMatch, "burn on the right hand"},
-		{"black mole on left cheek", "til on left side of face", MarksPartial, "agree in type and region"},
-		{"mole on left cheek", "mole on cheek", MarksPartial, ""},
-		{"mole near left eye", "mole on left cheek", MarksPartial, ""},   // adjacent parts
-		{"masa on nose", "til on nose", MarksPartial, ""},                // akin types
+		{"black mole on left cheek", "til on left side of face", MarksPartial, "same kind, same region, one record gives only the region, same side"},
+		{"mole on left cheek", "mole on cheek", MarksPartial, "same part, side given on one record only"},
+		{"mole near left eye", "mole on left cheek", MarksPartial, "adjoining parts"},
+		{"masa on nose", "til on nose", MarksPartial, "kinds often confused"},
 		{"nishan on right knee", "scar on right knee", MarksPartial, ""}, // generic mark
 		{"scar right hand", "scar left hand", MarksConflict, "opposite"}, // brief example
 		{"mole on right cheek", "til on left side of face", MarksConflict, "on the cheek"},
