@@ -109,7 +109,7 @@ func (s *Server) addPhoto(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	release, err := s.acquireEmbed(ctx)
+	release, err := s.acquireEmbed(c)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (s *Server) search(c *gin.Context) error {
 				return models.Errorf(models.ETOOLARGE, "at most %d photos per search", s.cfg.MaxPhotosPerSearch)
 			}
 			if released {
-				if release, err = s.acquireEmbed(ctx); err != nil {
+				if release, err = s.acquireEmbed(c); err != nil {
 					return err
 				}
 				released = false

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -72,8 +73,11 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 // bodyReadError classifies an error met while reading the request body.
 func bodyReadError(err error) error {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	switch {
+	case errors.As(err, &tooBig):
 		return models.Errorf(models.ETOOLARGE, "the request body is over the limit of %d bytes", tooBig.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return badRequest("the request body arrived too slowly")
 	}
 	return badRequest("could not read the request body")
 }
@@ -185,7 +189,7 @@ func nextPart(mr *multipart.Reader) (*multipart.Part, error) {
 		return nil, nil
 	case err != nil:
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if errors.As(err, &tooBig) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, bodyReadError(err)
 		}
 		return nil, badRequest("malformed multipart body")

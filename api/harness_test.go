@@ -191,14 +191,15 @@ func (h *harness) do(req request) response {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.checkAgainstDoc(hr, resp, body)
+	h.checkAgainstDoc(hr, req.body, resp, body)
 	return response{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
 // checkAgainstDoc validates a response against the document: its status
 // must be listed for the operation and its body must match the schema.
+// A request the server accepted (2xx) must match the document too.
 // Requests the document has no operation for (404, 405) are skipped.
-func (h *harness) checkAgainstDoc(req *http.Request, resp *http.Response, body []byte) {
+func (h *harness) checkAgainstDoc(req *http.Request, reqBody []byte, resp *http.Response, body []byte) {
 	h.t.Helper()
 	if h.skipDocCheck {
 		return
@@ -219,6 +220,15 @@ func (h *harness) checkAgainstDoc(req *http.Request, resp *http.Response, body [
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		h.t.Errorf("%s %s: response %d does not match the OpenAPI document: %v\nbody: %.500s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+	if resp.StatusCode >= 300 {
+		return
+	}
+	req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	rin := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: rt,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	if err := openapi3filter.ValidateRequest(context.Background(), rin); err != nil {
+		h.t.Errorf("%s %s: the server accepted a request the OpenAPI document refuses: %v", req.Method, req.URL.Path, err)
 	}
 }
 

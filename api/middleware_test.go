@@ -1,15 +1,20 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trackmatch/trackmatch/models"
 )
@@ -251,5 +256,48 @@ func TestHealthz(t *testing.T) {
 	}
 	if n := len(h.audit.all()); n != 0 {
 		t.Errorf("healthz audited")
+	}
+}
+
+// A client that stops sending its photo must not keep its slot: once
+// PhotoReadTimeout passes, the request fails and the slot is free.
+func TestStalledPhotoUploadLosesItsSlot(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.MaxConcurrentEmbeds = 1
+		c.PhotoReadTimeout = 50 * time.Millisecond
+	})
+	c := h.createChild(missingChild())
+	full := multipartReq("POST", "/v1/children/"+c.ID+"/photos", portalKey, photoPart(jpegish("stalled")))
+	conn, err := net.Dial("tcp", h.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/children/%s/photos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		c.ID, portalKey, full.ctype, len(full.body))
+	conn.Write(full.body[:len(full.body)/2])               // and then nothing more
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a safety net, not an assertion
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled upload: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("stalled upload: %d, want 400", resp.StatusCode)
+	}
+	if r := h.do(multipartReq("POST", "/v1/children/"+c.ID+"/photos", portalKey, photoPart(jpegish("next")))); r.status != http.StatusCreated {
+		t.Errorf("upload after a stalled one: %d %s", r.status, r.body)
+	}
+}
+
+// What the lead registers on the registry is served next to the HTTP metrics.
+func TestMetricsServeEngineMetrics(t *testing.T) {
+	h := newHarness(t)
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "trackmatch_index_faces", Help: "faces in the vector index"})
+	h.registry.MustRegister(g)
+	g.Set(1234)
+	r := h.do(request{method: "GET", path: "/metrics"})
+	if !strings.Contains(string(r.body), "trackmatch_index_faces 1234") || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Errorf("metrics: %s\n%.300s", r.header.Get("Content-Type"), r.body)
 	}
 }

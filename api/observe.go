@@ -44,7 +44,7 @@ func (s *Server) observe(c *gin.Context) {
 		slog.Int("status", status),
 		slog.String("code", c.GetString(ctxKeyErrorCode)),
 		slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
-		slog.Int("bytes_out", c.Writer.Size()),
+		slog.Int("bytes_out", max(c.Writer.Size(), 0)), // gin reports -1 for no body
 		slog.String("key_id", callerKeyID(c)),
 		slog.String("role", c.GetString(ctxKeyRole)),
 		slog.String("request_id", id),

@@ -74,12 +74,17 @@ type Config struct {
 	// MaxPhotosPerSearch bounds the photo parts of one search (10).
 	MaxPhotosPerSearch int
 	// MaxConcurrentEmbeds bounds the photo uploads and searches with photos
-	// in flight at once (2); memory held for request photos is at most
-	// about MaxConcurrentEmbeds × max(MaxPhotoBytes, MaxSearchBytes).
+	// in flight at once (4): a request takes a slot before it reads its
+	// photos and keeps it until the service returns, so the photo bytes
+	// held are at most about MaxConcurrentEmbeds × MaxSearchBytes.
 	MaxConcurrentEmbeds int
 	// EmbedWait is how long a photo request waits for a free slot before
 	// it gets 503 unavailable (2s).
 	EmbedWait time.Duration
+	// PhotoReadTimeout is how long a photo request holding a slot may take
+	// to send its body (2m), so a slow or stalled client cannot hold a
+	// slot for ever.
+	PhotoReadTimeout time.Duration
 }
 
 // Defaults for Config's zero fields.
@@ -90,8 +95,9 @@ const (
 	DefaultMaxPhotoBytes       = 20 << 20
 	DefaultMaxSearchBytes      = 64 << 20
 	DefaultMaxPhotosPerSearch  = 10
-	DefaultMaxConcurrentEmbeds = 2
+	DefaultMaxConcurrentEmbeds = 4
 	DefaultEmbedWait           = 2 * time.Second
+	DefaultPhotoReadTimeout    = 2 * time.Minute
 )
 
 func (c Config) withDefaults() Config {
@@ -118,6 +124,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EmbedWait <= 0 {
 		c.EmbedWait = DefaultEmbedWait
+	}
+	if c.PhotoReadTimeout <= 0 {
+		c.PhotoReadTimeout = DefaultPhotoReadTimeout
 	}
 	return c
 }
