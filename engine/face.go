@@ -164,10 +164,16 @@ func (p *FacePipeline) Analyze(ctx context.Context, data []byte) (*PhotoAnalysis
 	if err != nil {
 		return nil, err
 	}
+	canceled := func() error {
+		return models.Errorf(models.ECANCELED, "canceled while waiting to analyse the photo: %v", context.Cause(ctx))
+	}
+	if ctx.Err() != nil {
+		return nil, canceled()
+	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, models.Errorf(models.ECANCELED, "canceled while waiting to analyse the photo: %v", context.Cause(ctx))
+		return nil, canceled()
 	}
 	defer func() { <-p.slots }()
 	photo, err := decodeChecked(data, info)
