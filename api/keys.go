@@ -21,6 +21,9 @@ const (
 	RoleAdmin        Role = "admin"
 )
 
+// allRoles lists every role.
+func allRoles() []Role { return []Role{RolePortal, RoleInvestigator, RoleAdmin} }
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	return r == RolePortal || r == RoleInvestigator || r == RoleAdmin

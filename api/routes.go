@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -57,7 +58,7 @@ func auditLimit() limitSpec      { return limitSpec{def: 100, max: 1000} }
 func (s *Server) routes() []route {
 	portal := []Role{RolePortal, RoleAdmin}
 	reader := []Role{RoleInvestigator, RoleAdmin}
-	everyone := []Role{RolePortal, RoleInvestigator, RoleAdmin}
+	everyone := allRoles()
 	admin := []Role{RoleAdmin}
 	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 	return []route{
@@ -219,11 +220,7 @@ func (r route) errorStatuses() []int {
 	var st []int
 	add := func(codes ...int) {
 		for _, c := range codes {
-			dup := false
-			for _, have := range st {
-				dup = dup || have == c
-			}
-			if !dup {
+			if !slices.Contains(st, c) {
 				st = append(st, c)
 			}
 		}
@@ -233,8 +230,8 @@ func (r route) errorStatuses() []int {
 	}
 	if r.roles != nil {
 		add(401)
-		if len(r.roles) < 3 {
-			add(403)
+		if len(r.roles) < len(allRoles()) {
+			add(403) // some role is refused
 		}
 	}
 	if strings.Contains(r.path, ":") {

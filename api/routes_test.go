@@ -50,7 +50,7 @@ func TestEveryV1RouteNeedsAKey(t *testing.T) {
 
 func TestEveryV1RouteRefusesOtherRoles(t *testing.T) {
 	h := newHarness(t)
-	all := []Role{RolePortal, RoleInvestigator, RoleAdmin}
+	all := allRoles()
 	for _, r := range h.srv.routes() {
 		if r.roles == nil {
 			continue
