@@ -55,7 +55,8 @@ type DlibEmbedder struct {
 
 // NewDlibEmbedder verifies the model files in modelsDir (VerifyModels) and
 // loads poolSize recognizers (runtime.NumCPU() when poolSize <= 0). Each
-// holds its own copy of the models, about 100 MB. Close frees them.
+// holds its own copy of the models (measured: about 35 MB more resident
+// memory per recognizer). Close frees them.
 func NewDlibEmbedder(modelsDir string, poolSize int) (*DlibEmbedder, error) {
 	if err := VerifyModels(modelsDir); err != nil {
 		return nil, err
