@@ -136,7 +136,7 @@ func unknownDetail(label string, missingKnown, foundKnown bool) string {
 func nameWords(l names.Level, tm []names.TokenMatch) string {
 	switch l {
 	case names.LevelExact:
-		return "identical"
+		return "identical, ignoring case"
 	case names.LevelFolded:
 		return "same after script folding"
 	case names.LevelPhonetic:
@@ -176,7 +176,11 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 	if c.Level == names.LevelNone {
 		sep = "vs"
 	}
-	fc.Detail = fmt.Sprintf("names: '%s' %s '%s' (%s)", nameA, sep, nameB, nameWords(c.Level, c.Matched))
+	words := nameWords(c.Level, c.Matched)
+	if c.Partial && c.Level != names.LevelNone {
+		words += "; other words of the names differ"
+	}
+	fc.Detail = fmt.Sprintf("names: '%s' %s '%s' (%s)", nameA, sep, nameB, words)
 	switch c.Level {
 	case names.LevelExact, names.LevelFolded, names.LevelPhonetic:
 		fc.TermFrequency = nameTermFrequency(c, freq)
@@ -186,9 +190,9 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 
 // nameTermFrequency is the frequency of the agreeing given-name token: the
 // first token of the missing child's agreeing name when it is among the
-// agreeing tokens, else the strongest agreeing token. Of the two spellings
-// the commoner counts, so that a rare spelling of a common name does not
-// weigh as a rare name.
+// agreeing tokens, else the strongest agreeing token, looked up folded
+// (names.Fold). Of the two spellings the commoner counts, so that a rare
+// spelling of a common name does not weigh as a rare name.
 func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 	if freq == nil || len(c.Matched) == 0 {
 		return 0
@@ -199,7 +203,7 @@ func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 	var pick *names.TokenMatch
 	if toks := names.Tokens(c.A); len(toks) > 0 {
 		for i := range c.Matched {
-			if m := &c.Matched[i]; strong(m.Level) && m.A == toks[0] {
+			if m := &c.Matched[i]; strong(m.Level) && names.Fold(m.A) == toks[0] {
 				pick = m
 				break
 			}
@@ -216,7 +220,7 @@ func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 	if pick == nil {
 		return 0
 	}
-	f := max(freq.Of(pick.A), freq.Of(pick.B))
+	f := max(freq.Of(names.Fold(pick.A)), freq.Of(names.Fold(pick.B)))
 	if math.IsNaN(f) || f < 0 {
 		return 0
 	}

@@ -252,9 +252,11 @@ func TestCompareNames(t *testing.T) {
 		detail string
 		tf     bool
 	}{
-		{"Puja", "Puja", names.LevelExact, "names: 'Puja' ~ 'Puja' (identical)", true},
+		{"Puja", "Puja", names.LevelExact, "names: 'Puja' ~ 'Puja' (identical, ignoring case)", true},
 		{"Puja", "पूजा", names.LevelFolded, "names: 'Puja' ~ 'पूजा' (same after script folding)", true},
+		{"Puja Kumari", "पूजा", names.LevelFolded, "names: 'Puja Kumari' ~ 'पूजा' (same after script folding)", true},
 		{"Puja", "Rekha", names.LevelNone, "names: 'Puja' vs 'Rekha' (no name agrees)", false},
+		{"PUJA Sharma", "Puja Verma", names.LevelExact, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", true},
 	}
 	for _, tt := range tests {
 		c := compareNames([]string{tt.a}, []string{tt.b}, freq)
