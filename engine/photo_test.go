@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -282,6 +283,66 @@ func TestDecodeAcceptsTrailingBytes(t *testing.T) {
 	}
 }
 
+// TestDecodeSurvivesCorruptData flips bytes anywhere in valid JPEG, PNG and
+// WebP files (PNG CRCs recomputed, so libpng inflates the damage instead of
+// refusing it) and decodes each mutant: OpenCV must see thousands of them
+// and every outcome must be a BGR image or a typed error, never an abort.
+// FuzzDecode cannot steer into OpenCV (its C++ is not instrumented), so
+// this is where the C decoders meet damaged pixel data.
+func TestDecodeSurvivesCorruptData(t *testing.T) {
+	pat := testPattern(64, 48)
+	seeds := map[string][]byte{
+		"jpeg":          encodeJPEG(t, pat),
+		"jpeg exif":     withEXIFOrientation(encodeJPEG(t, pat), 8),
+		"png":           encodePNG(t, pat),
+		"png 16-bit":    encodePNG(t, image.NewGray16(pat.Bounds())),
+		"webp lossy":    encodeWebP(t, pat, 80),
+		"webp lossless": encodeWebP(t, pat, 101),
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	reached := map[string]int{}
+	for name, seed := range seeds {
+		for range 1500 {
+			m := append([]byte(nil), seed...)
+			for range 1 + rng.IntN(8) {
+				m[rng.IntN(len(m))] ^= byte(1 + rng.IntN(255))
+			}
+			if sniffType(seed) == ContentTypePNG {
+				fixPNGCRCs(m)
+			}
+			p, err := decodePhoto(m, PhotoLimits{})
+			switch {
+			case err == nil:
+				reached[name+" decoded"]++
+				if p.mat.Type() != gocv.MatTypeCV8UC3 {
+					t.Fatalf("%s mutant decoded to Mat type %v", name, p.mat.Type())
+				}
+				p.Close()
+			case models.ErrorCode(err) == models.EINTERNAL:
+				t.Fatalf("%s mutant: untyped error %v", name, err)
+			case strings.Contains(err.Error(), "could not be decoded"):
+				reached[name+" refused by OpenCV"]++
+			}
+		}
+	}
+	t.Logf("mutants that reached OpenCV: %v", reached)
+	if reached["jpeg decoded"] == 0 || reached["png decoded"]+reached["png refused by OpenCV"] == 0 {
+		t.Errorf("too few mutants reached OpenCV: %v", reached)
+	}
+}
+
+// fixPNGCRCs rewrites the CRC of every whole chunk in b.
+func fixPNGCRCs(b []byte) {
+	for i := 8; i+12 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[i:]))
+		if n < 0 || i+12+n > len(b) {
+			return
+		}
+		binary.BigEndian.PutUint32(b[i+8+n:], crc32.ChecksumIEEE(b[i+4:i+8+n]))
+		i += 12 + n
+	}
+}
+
 // FuzzDecode feeds arbitrary bytes to the whole decode stage, OpenCV
 // included: the process must not abort, and the result is a decoded 8-bit
 // BGR image within the limits, or a typed error. Its seeds, in
@@ -293,20 +354,44 @@ func TestDecodeAcceptsTrailingBytes(t *testing.T) {
 //	go test ./engine -run '^$' -fuzz FuzzDecode -fuzztime 60s
 func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lim := PhotoLimits{MaxBytes: 1 << 20, MaxPixels: 1 << 20}
-		p, err := decodePhoto(data, lim)
-		if err != nil {
-			if models.ErrorCode(err) == models.EINTERNAL {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		defer p.Close()
-		if p.mat.Empty() || p.mat.Type() != gocv.MatTypeCV8UC3 {
-			t.Fatalf("decoded an empty or non-BGR Mat")
-		}
-		if int64(p.mat.Cols())*int64(p.mat.Rows()) > lim.MaxPixels {
-			t.Fatalf("decoded %d×%d, over the limit", p.mat.Cols(), p.mat.Rows())
+		// Each input is also tried with its container repaired, so that
+		// mutated pixel data gets past the Go-side truncation checks and
+		// reaches OpenCV's decoders rather than stopping at CheckPhoto.
+		for _, in := range [][]byte{data, repairContainer(data)} {
+			fuzzDecodeOnce(t, in)
 		}
 	})
+}
+
+func fuzzDecodeOnce(t *testing.T, data []byte) {
+	lim := PhotoLimits{MaxBytes: 1 << 20, MaxPixels: 1 << 20}
+	p, err := decodePhoto(data, lim)
+	if err != nil {
+		if models.ErrorCode(err) == models.EINTERNAL {
+			t.Fatalf("untyped error %v", err)
+		}
+		return
+	}
+	defer p.Close()
+	if p.mat.Empty() || p.mat.Type() != gocv.MatTypeCV8UC3 {
+		t.Fatalf("decoded an empty or non-BGR Mat")
+	}
+	if int64(p.mat.Cols())*int64(p.mat.Rows()) > lim.MaxPixels {
+		t.Fatalf("decoded %d×%d, over the limit", p.mat.Cols(), p.mat.Rows())
+	}
+}
+
+// repairContainer returns data with an end marker appended (JPEG EOI, PNG
+// IEND) or its RIFF size set to the data's length (WebP).
+func repairContainer(data []byte) []byte {
+	out := append([]byte(nil), data...)
+	switch sniffType(data) {
+	case ContentTypeJPEG:
+		return append(out, 0xff, 0xd9)
+	case ContentTypePNG:
+		return append(out, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82)
+	case ContentTypeWebP:
+		binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	}
+	return out
 }
