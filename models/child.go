@@ -264,6 +264,19 @@ func (c *Child) AgeOn(t time.Time) (r AgeRange, ok bool) {
 	if c.Age == nil || !okObs {
 		return AgeRange{}, false
 	}
-	years := int(t.Sub(obs).Hours() / 24 / 365.25)
+	years := wholeYears(obs, t)
 	return AgeRange{Min: c.Age.Min + years, Max: c.Age.Max + years}, true
+}
+
+// wholeYears counts the calendar years from a to b (negative when b is
+// earlier), so that 2018-01-01 to 2020-01-01 is two years.
+func wholeYears(a, b time.Time) int {
+	if b.Before(a) {
+		return -wholeYears(b, a)
+	}
+	n := b.Year() - a.Year()
+	if a.AddDate(n, 0, 0).After(b) {
+		n--
+	}
+	return n
 }
