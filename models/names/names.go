@@ -1,6 +1,23 @@
 // Package names decides when two written names could be one child's name:
 // it folds Indic scripts to one Latin form, computes a phonetic key built for
 // Indian names, and compares lists of names level by level.
+//
+// The pieces, in the order a name goes through them:
+//
+//   - Fold (fold.go, indic.go): any of nine Indic scripts to one Latin
+//     spelling, the way Indians write names in Latin letters (राम → ram,
+//     রাহুল → rahul), Latin diacritics stripped, lowercase, no punctuation.
+//   - Tokens (tokens.go): the identifying words of a name, without
+//     honorifics, Kumar/Kumari/Devi and relation tails ("s/o Ramesh").
+//   - Key (key.go): one phonetic key per spelling family (Shaikh/Sheikh,
+//     Pooja/Puja, Mohammad/Md).
+//   - Compare (compare.go): every name of one record against every name of
+//     the other, token order free, strongest level reported with the tokens
+//     that agreed.
+//   - Frequencies (frequency.go): how common a name is, for term-frequency
+//     adjustment of the match weight.
+//
+// Word lists and equivalence classes are data (data/*.txt, embedded).
 package names
 
 // Level is how closely two names agree, from strongest to weakest.
@@ -16,37 +33,24 @@ const (
 	LevelNone     Level = "none"     // nothing agrees
 )
 
-// The functions below are the package's contract with the Bleve analyzers
-// (index) and the scorer (engine). Their bodies are placeholders until the
-// names work lands; the signatures are fixed.
+// Levels lists the levels strongest first, for scorers and reports that
+// walk them in order.
+var Levels = [...]Level{LevelExact, LevelFolded, LevelPhonetic, LevelFuzzy, LevelInitial, LevelNone}
 
-// Fold transliterates any supported Indic script to one Latin form,
-// lowercases, strips diacritics and punctuation, and folds white space:
-// "राहुल" and "Rahul" both give "rahul".
-func Fold(s string) string { return s }
-
-// Tokens returns the folded tokens of one name, without honorifics and words
-// that do not identify a person (Kumar, Kumari, Sri, Smt, Baby, ...).
-func Tokens(s string) []string { return nil }
-
-// Key returns the Indian-name phonetic key of one folded token, so that
-// spelling variants of a name ("Shaikh", "Sheikh") share one key.
-func Key(token string) string { return token }
-
-// Comparison is the outcome of comparing two records' names.
-type Comparison struct {
-	Level   Level        // the strongest level reached
-	A, B    string       // the pair of full names that reached it
-	Matched []TokenMatch // token pairs that agreed, strongest first
+// Rank orders levels: 5 for exact down to 0 for none (and for an unknown
+// level), so that "at least phonetic" is l.Rank() >= LevelPhonetic.Rank().
+func (l Level) Rank() int {
+	switch l {
+	case LevelExact:
+		return 5
+	case LevelFolded:
+		return 4
+	case LevelPhonetic:
+		return 3
+	case LevelFuzzy:
+		return 2
+	case LevelInitial:
+		return 1
+	}
+	return 0
 }
-
-// TokenMatch is one pair of agreeing tokens.
-type TokenMatch struct {
-	A, B     string
-	Level    Level
-	Distance int // edit distance on the folded form, for LevelFuzzy
-}
-
-// Compare compares every name of one record with every name of the other,
-// in any token order, and reports the strongest agreement.
-func Compare(a, b []string) Comparison { return Comparison{Level: LevelNone} }
