@@ -187,28 +187,22 @@ func (p *FacePipeline) Analyze(ctx context.Context, data []byte) (*PhotoAnalysis
 	if err != nil {
 		return nil, err
 	}
-	p.analyzed.Add(1)
-	if step < 0 {
-		p.noFace.Add(1)
-		a.Faces = []models.Face{}
-		return a, nil
-	}
-	p.foundBy[step].Add(1)
 	a.Faces = make([]models.Face, 0, len(found.faces))
 	for _, f := range found.faces {
 		mf, ok := toOriginal(f, found.scale, a.Width, a.Height)
 		if !ok {
-			continue
+			continue // wholly outside the image
 		}
 		mf.Quality = measureQuality(photo.mat, mf.Box)
 		mf.Quality.Detector = p.steps[step].Name
 		a.Faces = append(a.Faces, mf)
 	}
 	a.Subject = SubjectRule(a.Faces, a.Width, a.Height)
+	p.analyzed.Add(1)
 	if a.Subject < 0 {
-		// Every detection fell outside the image: count it as no face.
-		p.foundBy[step].Add(-1)
 		p.noFace.Add(1)
+	} else {
+		p.foundBy[step].Add(1)
 	}
 	return a, nil
 }

@@ -797,17 +797,21 @@ func TestRetryRescues(t *testing.T) {
 	analyses := f.analyzeAll(t, paths)
 	counted := map[string]int64{}
 	noFace := int64(0)
+	var blur, size, bright []float64
 	for i, a := range analyses {
 		if !a.HasFace() {
 			noFace++
 			continue
 		}
-		step := a.SubjectFace().Quality.Detector
+		q := a.SubjectFace().Quality
+		blur, size, bright = append(blur, q.Blur), append(size, float64(q.SizePx)), append(bright, q.Brightness)
+		step := q.Detector
 		counted[step]++
 		if step != models.DetectorHOG {
 			t.Logf("rescued by %s: %s (%d faces)", step, paths[i], len(a.Faces))
 		}
 	}
+	t.Logf("subject face quality over the shared photos:\n  blur %v\n  size_px %v\n  brightness %v", summarize(blur), summarize(size), summarize(bright))
 	st := f.pipe.Stats()
 	t.Logf("%d photos: found by step %v, no face %d; Stats %+v", len(paths), counted, noFace, st)
 	if st.Analyzed != int64(len(paths)) || st.NoFace != noFace {
