@@ -17,29 +17,6 @@ import (
 // dim is the length of a descriptor, as an int for slice arithmetic.
 const dim = models.DescriptorSize
 
-// VectorEntry is one face descriptor to index: the subject face of one photo
-// of one child, with what a search must report about it.
-type VectorEntry struct {
-	ChildID    string
-	Kind       models.Kind
-	PhotoID    string
-	FaceIndex  int
-	TakenOn    models.Date
-	Descriptor models.Descriptor
-}
-
-// FaceNeighbour is one child found by a face search: the photo pair at the
-// smallest Euclidean distance between any query descriptor and any of the
-// child's indexed faces.
-type FaceNeighbour struct {
-	ChildID    string
-	PhotoID    string      // the child's photo in the best pair
-	FaceIndex  int         // the face in that photo
-	QueryIndex int         // index into the query descriptors of the best pair
-	Distance   float64     // exactly (*models.Descriptor).Distance of the pair
-	TakenOn    models.Date // when the child's photo was taken, if known
-}
-
 // VectorIndex holds every face descriptor in memory and finds the children
 // nearest to a set of query descriptors exactly, by scanning. Descriptors of
 // each kind sit in one contiguous slab so that a scan reads memory in order;
@@ -116,7 +93,7 @@ func (ix *VectorIndex) Len() int {
 
 // Add indexes one face. Adding the same (photo, face index) again replaces
 // its descriptor. A child keeps the kind of its first entry.
-func (ix *VectorIndex) Add(e VectorEntry) error {
+func (ix *VectorIndex) Add(e models.FaceEntry) error {
 	if err := validEntry(&e); err != nil {
 		return err
 	}
@@ -128,7 +105,7 @@ func (ix *VectorIndex) Add(e VectorEntry) error {
 // ReplaceChild atomically swaps all of a child's faces for entries (which
 // may be empty), so that a concurrent search sees either the old faces or
 // the new ones, never none. Every entry must carry childID.
-func (ix *VectorIndex) ReplaceChild(childID string, entries []VectorEntry) error {
+func (ix *VectorIndex) ReplaceChild(childID string, entries []models.FaceEntry) error {
 	for i := range entries {
 		if entries[i].ChildID != childID {
 			return models.Errorf(models.EINVALID, "entry %d is for another child", i)
@@ -188,7 +165,7 @@ func (ix *VectorIndex) RemovePhoto(photoID string) int {
 	return n
 }
 
-func validEntry(e *VectorEntry) error {
+func validEntry(e *models.FaceEntry) error {
 	switch {
 	case e.ChildID == "":
 		return models.Errorf(models.EINVALID, "vector entry has no child id")
@@ -213,7 +190,7 @@ func finite(d *models.Descriptor) bool {
 	return true
 }
 
-func (ix *VectorIndex) addLocked(e *VectorEntry) error {
+func (ix *VectorIndex) addLocked(e *models.FaceEntry) error {
 	c := ix.children[e.ChildID]
 	if c == nil {
 		c = &childRec{id: e.ChildID, kind: e.Kind}
@@ -305,7 +282,7 @@ func deleteValue(xs []int32, v int32) []int32 {
 // among: pass the query child's kind.Other()) nearest to any of queries,
 // best first, each with its best photo pair. Children in exclude (may be
 // nil) are never returned.
-func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]FaceNeighbour, error) {
+func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]models.FaceHit, error) {
 	if err := checkQuery(queries, kind); err != nil || k <= 0 || len(queries) == 0 {
 		return nil, err
 	}
@@ -345,7 +322,7 @@ func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, 
 // index per chunk of about batchRows query rows, not for the whole batch:
 // each search sees one state of the index, but writes may land between
 // chunks.
-func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descriptor, kind models.Kind, k int, exclude []map[string]bool) ([][]FaceNeighbour, error) {
+func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descriptor, kind models.Kind, k int, exclude []map[string]bool) ([][]models.FaceHit, error) {
 	if exclude != nil && len(exclude) != len(batch) {
 		return nil, models.Errorf(models.EINVALID, "exclude has %d sets for %d searches", len(exclude), len(batch))
 	}
@@ -354,7 +331,7 @@ func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descrip
 			return nil, err
 		}
 	}
-	out := make([][]FaceNeighbour, len(batch))
+	out := make([][]models.FaceHit, len(batch))
 	if k <= 0 {
 		return out, nil
 	}
@@ -480,7 +457,7 @@ func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[
 // at a time: the block's dot products with all the chunk's query rows come
 // from one matrix product. It holds the read lock for its chunk only, so
 // that a long batch does not hold up writers.
-func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch [][]models.Descriptor, exclude []map[string]bool, k int, out [][]FaceNeighbour) error {
+func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch [][]models.Descriptor, exclude []map[string]bool, k int, out [][]models.FaceHit) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	s := ix.slabs[kind]
@@ -703,8 +680,8 @@ func errorBound(slabMax, queryMax float32) float64 {
 // finish recomputes the candidates' best pairs exactly, sorts them, and
 // checks that no child outside them could be in the top k; when it cannot
 // prove that it answers by an exact scan instead.
-func (ix *VectorIndex) finish(ctx context.Context, s *slab, queries []models.Descriptor, q querySet, cands []candidate, bound float32, k int, exclude map[string]bool) ([]FaceNeighbour, error) {
-	res := make([]FaceNeighbour, 0, len(cands))
+func (ix *VectorIndex) finish(ctx context.Context, s *slab, queries []models.Descriptor, q querySet, cands []candidate, bound float32, k int, exclude map[string]bool) ([]models.FaceHit, error) {
+	res := make([]models.FaceHit, 0, len(cands))
 	for _, c := range cands {
 		res = append(res, s.bestPair(c.child, queries))
 	}
@@ -723,8 +700,8 @@ func (ix *VectorIndex) finish(ctx context.Context, s *slab, queries []models.Des
 
 // exactScan is the slow, obviously correct search: every child of the slab
 // by Descriptor.Distance.
-func (ix *VectorIndex) exactScan(ctx context.Context, s *slab, queries []models.Descriptor, k int, exclude map[string]bool) ([]FaceNeighbour, error) {
-	var res []FaceNeighbour
+func (ix *VectorIndex) exactScan(ctx context.Context, s *slab, queries []models.Descriptor, k int, exclude map[string]bool) ([]models.FaceHit, error) {
+	var res []models.FaceHit
 	seen := map[*childRec]bool{}
 	for i, c := range s.child {
 		if i%cancelEvery == cancelEvery-1 {
@@ -747,15 +724,15 @@ func (ix *VectorIndex) exactScan(ctx context.Context, s *slab, queries []models.
 
 // bestPair returns the child's exact best (query, face) pair; ties go to the
 // lower query index, then photo id, then face index.
-func (s *slab) bestPair(c *childRec, queries []models.Descriptor) FaceNeighbour {
-	var best FaceNeighbour
+func (s *slab) bestPair(c *childRec, queries []models.Descriptor) models.FaceHit {
+	var best models.FaceHit
 	found := false
 	var g models.Descriptor
 	for _, slot := range c.slots {
 		copy(g[:], s.vec(int(slot)))
 		m := &s.meta[slot]
 		for qi := range queries {
-			n := FaceNeighbour{
+			n := models.FaceHit{
 				ChildID: c.id, PhotoID: m.photoID, FaceIndex: int(m.face),
 				QueryIndex: qi, Distance: g.Distance(&queries[qi]), TakenOn: m.takenOn,
 			}
@@ -767,7 +744,7 @@ func (s *slab) bestPair(c *childRec, queries []models.Descriptor) FaceNeighbour 
 	return best
 }
 
-func pairLess(a, b *FaceNeighbour) bool {
+func pairLess(a, b *models.FaceHit) bool {
 	return cmp.Or(
 		cmp.Compare(a.Distance, b.Distance),
 		cmp.Compare(a.QueryIndex, b.QueryIndex),
@@ -776,8 +753,8 @@ func pairLess(a, b *FaceNeighbour) bool {
 	) < 0
 }
 
-func sortNeighbours(ns []FaceNeighbour) {
-	slices.SortFunc(ns, func(a, b FaceNeighbour) int {
+func sortNeighbours(ns []models.FaceHit) {
+	slices.SortFunc(ns, func(a, b models.FaceHit) int {
 		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ChildID, b.ChildID))
 	})
 }

@@ -36,8 +36,8 @@ func near(r *rand.Rand, d models.Descriptor, dist float64) models.Descriptor {
 
 // gallery makes nChildren children alternating kinds, each with 1–3 photos
 // of 1–2 faces near a per-child centre; it returns the entries and centres.
-func gallery(r *rand.Rand, nChildren int) ([]VectorEntry, []models.Descriptor) {
-	var es []VectorEntry
+func gallery(r *rand.Rand, nChildren int) ([]models.FaceEntry, []models.Descriptor) {
+	var es []models.FaceEntry
 	centres := make([]models.Descriptor, nChildren)
 	for c := range nChildren {
 		centres[c] = randomDescriptor(r)
@@ -47,7 +47,7 @@ func gallery(r *rand.Rand, nChildren int) ([]VectorEntry, []models.Descriptor) {
 		}
 		for p := range 1 + r.IntN(3) {
 			for f := range 1 + r.IntN(2) {
-				es = append(es, VectorEntry{
+				es = append(es, models.FaceEntry{
 					ChildID: fmt.Sprintf("c%06d", c), Kind: kind,
 					PhotoID: fmt.Sprintf("c%06d-p%d", c, p), FaceIndex: f,
 					TakenOn:    models.Date(fmt.Sprintf("20%02d-01-01", 10+p)),
@@ -59,7 +59,7 @@ func gallery(r *rand.Rand, nChildren int) ([]VectorEntry, []models.Descriptor) {
 	return es, centres
 }
 
-func build(t testing.TB, es []VectorEntry) *VectorIndex {
+func build(t testing.TB, es []models.FaceEntry) *VectorIndex {
 	t.Helper()
 	ix := NewVectorIndex()
 	for _, e := range es {
@@ -72,21 +72,21 @@ func build(t testing.TB, es []VectorEntry) *VectorIndex {
 
 // bruteForce is the reference: every pair by Descriptor.Distance, the best
 // pair per child, children by distance then id.
-func bruteForce(es []VectorEntry, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) []FaceNeighbour {
-	best := map[string]FaceNeighbour{}
+func bruteForce(es []models.FaceEntry, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) []models.FaceHit {
+	best := map[string]models.FaceHit{}
 	for _, e := range es {
 		if e.Kind != kind || exclude[e.ChildID] {
 			continue
 		}
 		for qi := range queries {
-			n := FaceNeighbour{ChildID: e.ChildID, PhotoID: e.PhotoID, FaceIndex: e.FaceIndex,
+			n := models.FaceHit{ChildID: e.ChildID, PhotoID: e.PhotoID, FaceIndex: e.FaceIndex,
 				QueryIndex: qi, Distance: e.Descriptor.Distance(&queries[qi]), TakenOn: e.TakenOn}
 			if b, ok := best[e.ChildID]; !ok || pairLess(&n, &b) {
 				best[e.ChildID] = n
 			}
 		}
 	}
-	var res []FaceNeighbour
+	var res []models.FaceHit
 	for _, n := range best {
 		res = append(res, n)
 	}
@@ -111,7 +111,7 @@ func queriesFor(r *rand.Rand, centres []models.Descriptor) []models.Descriptor {
 	return qs
 }
 
-func mustSearch(t testing.TB, ix *VectorIndex, qs []models.Descriptor, kind models.Kind, k int, ex map[string]bool) []FaceNeighbour {
+func mustSearch(t testing.TB, ix *VectorIndex, qs []models.Descriptor, kind models.Kind, k int, ex map[string]bool) []models.FaceHit {
 	t.Helper()
 	got, err := ix.Search(context.Background(), qs, kind, k, ex)
 	if err != nil {
@@ -175,7 +175,7 @@ func TestSearchEqualsBruteForce(t *testing.T) {
 func TestSearchKindFilter(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	q := randomDescriptor(r)
-	ix := build(t, []VectorEntry{
+	ix := build(t, []models.FaceEntry{
 		{ChildID: "m1", Kind: models.KindMissing, PhotoID: "pm1", Descriptor: q}, // identical to the query
 		{ChildID: "f1", Kind: models.KindFound, PhotoID: "pf1", Descriptor: near(r, q, 0.5)},
 		{ChildID: "f2", Kind: models.KindFound, PhotoID: "pf2", Descriptor: randomDescriptor(r)},
@@ -197,7 +197,7 @@ func TestSearchBestPairPerChild(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	a, b := randomDescriptor(r), randomDescriptor(r)
 	// Child x has three photos; its photo p2 face 1 is nearest to query b.
-	es := []VectorEntry{
+	es := []models.FaceEntry{
 		{ChildID: "x", Kind: models.KindFound, PhotoID: "p1", Descriptor: near(r, a, 0.45), TakenOn: "2015-01-01"},
 		{ChildID: "x", Kind: models.KindFound, PhotoID: "p2", FaceIndex: 0, Descriptor: near(r, a, 0.5)},
 		{ChildID: "x", Kind: models.KindFound, PhotoID: "p2", FaceIndex: 1, Descriptor: near(r, b, 0.1), TakenOn: "2019-06-01"},
@@ -284,11 +284,11 @@ func TestRemove(t *testing.T) {
 			if got := ix.RemoveChild(id); got != want {
 				t.Fatalf("RemoveChild removed %d, want %d", got, want)
 			}
-			live = slices.DeleteFunc(live, func(e VectorEntry) bool { return e.ChildID == id })
+			live = slices.DeleteFunc(live, func(e models.FaceEntry) bool { return e.ChildID == id })
 		} else {
 			id := live[r.IntN(len(live))].PhotoID
 			n := len(live)
-			live = slices.DeleteFunc(live, func(e VectorEntry) bool { return e.PhotoID == id })
+			live = slices.DeleteFunc(live, func(e models.FaceEntry) bool { return e.PhotoID == id })
 			if got := ix.RemovePhoto(id); got != n-len(live) {
 				t.Fatalf("RemovePhoto removed %d, want %d", got, n-len(live))
 			}
@@ -313,7 +313,7 @@ func TestAddReplaceAndReject(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 6))
 	a, b := randomDescriptor(r), randomDescriptor(r)
 	ix := NewVectorIndex()
-	e := VectorEntry{ChildID: "x", Kind: models.KindFound, PhotoID: "p", Descriptor: a}
+	e := models.FaceEntry{ChildID: "x", Kind: models.KindFound, PhotoID: "p", Descriptor: a}
 	if err := ix.Add(e); err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestAddReplaceAndReject(t *testing.T) {
 	}
 	nan := a
 	nan[3] = float32(math.NaN())
-	for name, bad := range map[string]VectorEntry{
+	for name, bad := range map[string]models.FaceEntry{
 		"no child":      {Kind: models.KindFound, PhotoID: "q", Descriptor: a},
 		"no photo":      {ChildID: "y", Kind: models.KindFound, Descriptor: a},
 		"bad kind":      {ChildID: "y", Kind: "lost", PhotoID: "q", Descriptor: a},
@@ -350,12 +350,12 @@ func TestAddReplaceAndReject(t *testing.T) {
 func TestReplaceChild(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	a, b := randomDescriptor(r), randomDescriptor(r)
-	ix := build(t, []VectorEntry{
+	ix := build(t, []models.FaceEntry{
 		{ChildID: "x", Kind: models.KindFound, PhotoID: "p1", Descriptor: a},
 		{ChildID: "x", Kind: models.KindFound, PhotoID: "p2", Descriptor: a},
 		{ChildID: "y", Kind: models.KindFound, PhotoID: "p3", Descriptor: b},
 	})
-	err := ix.ReplaceChild("x", []VectorEntry{{ChildID: "x", Kind: models.KindFound, PhotoID: "p9", Descriptor: b}})
+	err := ix.ReplaceChild("x", []models.FaceEntry{{ChildID: "x", Kind: models.KindFound, PhotoID: "p9", Descriptor: b}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestReplaceChild(t *testing.T) {
 	if len(got) != 2 || got[0].ChildID != "x" || got[0].PhotoID != "p9" || ix.Len() != 2 {
 		t.Fatalf("after replace: %+v (Len %d)", got, ix.Len())
 	}
-	if err := ix.ReplaceChild("x", []VectorEntry{{ChildID: "x", Kind: models.KindFound, PhotoID: "p3", Descriptor: b}}); models.ErrorCode(err) != models.EINVALID {
+	if err := ix.ReplaceChild("x", []models.FaceEntry{{ChildID: "x", Kind: models.KindFound, PhotoID: "p3", Descriptor: b}}); models.ErrorCode(err) != models.EINVALID {
 		t.Fatalf("taking another child's photo: err %v", err)
 	}
 	if err := ix.ReplaceChild("x", nil); err != nil || ix.Len() != 1 {
@@ -379,13 +379,13 @@ func TestReplaceChild(t *testing.T) {
 func TestSearchTiesExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	d := randomDescriptor(r)
-	var es []VectorEntry
+	var es []models.FaceEntry
 	for i := range 60 {
-		es = append(es, VectorEntry{ChildID: fmt.Sprintf("t%02d", 59-i), Kind: models.KindFound,
+		es = append(es, models.FaceEntry{ChildID: fmt.Sprintf("t%02d", 59-i), Kind: models.KindFound,
 			PhotoID: fmt.Sprintf("p%02d", i), Descriptor: d})
 	}
 	for i := range 5000 {
-		es = append(es, VectorEntry{ChildID: fmt.Sprintf("z%04d", i), Kind: models.KindFound,
+		es = append(es, models.FaceEntry{ChildID: fmt.Sprintf("z%04d", i), Kind: models.KindFound,
 			PhotoID: fmt.Sprintf("zp%04d", i), Descriptor: randomDescriptor(r)})
 	}
 	ix := build(t, es)
@@ -460,7 +460,7 @@ func TestConcurrentUse(t *testing.T) {
 			r := rand.New(rand.NewPCG(12, uint64(w)))
 			for i := range 200 {
 				id := fmt.Sprintf("w%d-%d", w, i)
-				e := VectorEntry{ChildID: id, Kind: models.KindFound, PhotoID: id, Descriptor: randomDescriptor(r)}
+				e := models.FaceEntry{ChildID: id, Kind: models.KindFound, PhotoID: id, Descriptor: randomDescriptor(r)}
 				if err := ix.Add(e); err != nil {
 					t.Error(err)
 					return
@@ -469,7 +469,7 @@ func TestConcurrentUse(t *testing.T) {
 					ix.RemoveChild(id)
 				} else if i%3 == 1 {
 					e.PhotoID += "b"
-					if err := ix.ReplaceChild(id, []VectorEntry{e}); err != nil {
+					if err := ix.ReplaceChild(id, []models.FaceEntry{e}); err != nil {
 						t.Error(err)
 						return
 					}
@@ -537,7 +537,7 @@ func benchGallery(b *testing.B, n int) (*VectorIndex, []models.Descriptor) {
 	ix := NewVectorIndex()
 	for i := range n {
 		c := i / 3
-		err := ix.Add(VectorEntry{ChildID: fmt.Sprintf("c%07d", c), Kind: models.KindFound,
+		err := ix.Add(models.FaceEntry{ChildID: fmt.Sprintf("c%07d", c), Kind: models.KindFound,
 			PhotoID: fmt.Sprintf("c%07d-p%d", c, i%3), TakenOn: "2020-01-01", Descriptor: near(r, centres[c], 0.3)})
 		if err != nil {
 			b.Fatal(err)
