@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// CreateChild validates and stores a new record and indexes it. It is
+// idempotent on (kind, external_ref): a retry returns the stored record with
+// created=false.
+func (s *Service) CreateChild(ctx context.Context, c *models.Child) (*models.Child, bool, error) {
+	if err := c.Validate(s.now()); err != nil {
+		return nil, false, err
+	}
+	c.Normalize()
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if c.ExternalRef != "" {
+		existing, err := s.store.ChildByExternalRef(ctx, c.Kind, c.ExternalRef)
+		if err == nil {
+			return &existing, false, nil
+		}
+		if models.ErrorCode(err) != models.ENOTFOUND {
+			return nil, false, fmt.Errorf("look up external ref: %w", err)
+		}
+	}
+	now := s.now().UTC()
+	c.ID = s.newID()
+	c.CreatedAt, c.UpdatedAt = now, now
+	c.Photos = nil
+	if err := s.store.PutChild(ctx, *c); err != nil {
+		return nil, false, fmt.Errorf("store child: %w", err)
+	}
+	if err := s.attrs.Index(ctx, c); err != nil {
+		return nil, false, fmt.Errorf("index child %s: %w", c.ID, err)
+	}
+	s.names.Add(c.Names)
+	c.Photos = []models.Photo{}
+	return c, true, nil
+}
+
+// GetChild returns a stored record with its photos.
+func (s *Service) GetChild(ctx context.Context, id string) (*models.Child, error) {
+	c, err := s.store.GetChild(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// UpdateChild replaces a record's editable fields. Its id, kind, photos and
+// creation time stay.
+func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (*models.Child, error) {
+	old, err := s.store.GetChild(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind == "" {
+		c.Kind = old.Kind
+	}
+	if err := c.Validate(s.now()); err != nil {
+		return nil, err
+	}
+	if c.Kind != old.Kind {
+		return nil, &models.Error{Code: models.EINVALID, Message: "a record's kind cannot change",
+			Fields: []models.FieldError{{Field: "kind", Message: fmt.Sprintf("is %q and cannot change", old.Kind)}}}
+	}
+	c.Normalize()
+	c.ID, c.CreatedAt, c.UpdatedAt, c.Photos = old.ID, old.CreatedAt, s.now().UTC(), old.Photos
+	if err := s.store.PutChild(ctx, *c); err != nil {
+		return nil, fmt.Errorf("store child %s: %w", id, err)
+	}
+	if err := s.attrs.Index(ctx, c); err != nil {
+		return nil, fmt.Errorf("index child %s: %w", id, err)
+	}
+	s.names.Remove(old.Names)
+	s.names.Add(c.Names)
+	return c, nil
+}
+
+// DeleteChild erases a record, its photos, descriptors, index entries and
+// matches.
+func (s *Service) DeleteChild(ctx context.Context, id string) error {
+	old, err := s.store.GetChild(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteChild(ctx, id); err != nil {
+		return fmt.Errorf("delete child %s: %w", id, err)
+	}
+	s.faces.RemoveChild(id)
+	if err := s.attrs.Delete(ctx, id); err != nil {
+		return fmt.Errorf("unindex child %s: %w", id, err)
+	}
+	s.names.Remove(old.Names)
+	return nil
+}
+
+// AddPhoto finds the faces in a photo and stores it with the child. A photo
+// with no face is refused with ENOFACE and nothing is stored.
+func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*models.Photo, error) {
+	child, err := s.store.GetChild(ctx, childID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.photos.Analyze(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.RequireFace(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	p := models.Photo{
+		ID: s.newID(), ChildID: child.ID, ContentType: a.ContentType, Bytes: len(data),
+		SHA256: hex.EncodeToString(sum[:]), Width: a.Width, Height: a.Height,
+		TakenOn: child.ObservedOn, Faces: a.Faces, Subject: a.Subject, CreatedAt: s.now().UTC(),
+	}
+	if err := s.store.PutPhoto(ctx, p, data); err != nil {
+		return nil, fmt.Errorf("store photo for %s: %w", childID, err)
+	}
+	if err := s.indexPhoto(child.Kind, &p); err != nil {
+		return nil, fmt.Errorf("index photo %s: %w", p.ID, err)
+	}
+	return &p, nil
+}
+
+// indexPhoto adds a photo's subject face to the vector index. Only the
+// subject is indexed: other faces in a group photo are not this child.
+func (s *Service) indexPhoto(kind models.Kind, p *models.Photo) error {
+	f := p.SubjectFace()
+	if f == nil || f.Descriptor == nil {
+		return nil
+	}
+	return s.faces.Add(models.FaceEntry{ChildID: p.ChildID, PhotoID: p.ID, FaceIndex: p.Subject, Kind: kind,
+		TakenOn: p.TakenOn, Descriptor: *f.Descriptor})
+}
+
+// PhotoBytes returns a stored photo's original bytes and content type.
+func (s *Service) PhotoBytes(ctx context.Context, photoID string) ([]byte, string, error) {
+	return s.store.PhotoBytes(ctx, photoID)
+}

@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// Candidate pool sizes: each retrieval path returns more than the caller
+// asked for, because the fused score reorders them.
+const (
+	poolFactor  = 5
+	minPoolSize = 50
+	MaxLimit    = 100
+)
+
+// childFace is one face of a child, with the date its photo was taken.
+type childFace struct {
+	desc    *models.Descriptor
+	takenOn models.Date
+}
+
+// childFaces returns the subject faces of a child's photos.
+func childFaces(c *models.Child) []childFace {
+	var out []childFace
+	for i := range c.Photos {
+		p := &c.Photos[i]
+		if f := p.SubjectFace(); f != nil && f.Descriptor != nil {
+			taken := p.TakenOn
+			if taken == "" {
+				taken = c.ObservedOn
+			}
+			out = append(out, childFace{desc: f.Descriptor, takenOn: taken})
+		}
+	}
+	return out
+}
+
+// Candidates ranks the children of the other kind who could be the stored
+// child id.
+func (s *Service) Candidates(ctx context.Context, id string, limit int) ([]models.Candidate, error) {
+	c, err := s.store.GetChild(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.rank(ctx, &c, childFaces(&c), limit)
+}
+
+// Search ranks candidates for a query record and photos without storing
+// anything. The query's kind is the side of the query child.
+func (s *Service) Search(ctx context.Context, q *models.Child, photos [][]byte, limit int) ([]models.Candidate, error) {
+	if err := q.Validate(s.now()); err != nil {
+		return nil, err
+	}
+	q.Normalize()
+	var faces []childFace
+	for i, data := range photos {
+		a, err := s.photos.Analyze(ctx, data)
+		if err != nil {
+			return nil, fmt.Errorf("photo %d: %w", i+1, err)
+		}
+		f := a.SubjectFace()
+		if f == nil || f.Descriptor == nil {
+			return nil, models.Errorf(models.ENOFACE, "no face was found in photo %d", i+1)
+		}
+		faces = append(faces, childFace{desc: f.Descriptor, takenOn: q.ObservedOn})
+	}
+	return s.rank(ctx, q, faces, limit)
+}
+
+// rank gathers candidates from the face and attribute indexes, scores each
+// pair and returns the best first, without pairs blocked by a hard conflict.
+func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, limit int) ([]models.Candidate, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	limit = min(limit, MaxLimit)
+	pool := max(limit*poolFactor, minPoolSize)
+	ids := map[string]bool{}
+	if len(faces) > 0 {
+		descs := make([]models.Descriptor, len(faces))
+		for i, f := range faces {
+			descs[i] = *f.desc
+		}
+		hits, err := s.faces.Search(ctx, descs, q.Kind.Other(), pool, nil)
+		if err != nil {
+			return nil, fmt.Errorf("face neighbours: %w", err)
+		}
+		for _, h := range hits {
+			ids[h.ChildID] = true
+		}
+	}
+	hits, err := s.attrs.Candidates(ctx, q, pool)
+	if err != nil {
+		return nil, fmt.Errorf("attribute candidates: %w", err)
+	}
+	for _, h := range hits {
+		ids[h.ID] = true
+	}
+	scorer := s.Scorer()
+	out := make([]models.Candidate, 0, len(ids))
+	for id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, models.Errorf(models.ECANCELED, "search canceled")
+		}
+		other, err := s.store.GetChild(ctx, id)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			continue // deleted since it was indexed
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load candidate %s: %w", id, err)
+		}
+		if other.ID == q.ID || other.Kind == q.Kind {
+			continue
+		}
+		r := s.scorePair(scorer, q, faces, &other, childFaces(&other))
+		if r.Blocked {
+			continue
+		}
+		out = append(out, models.Candidate{ID: other.ID, Kind: other.Kind, Probability: r.Probability,
+			Score: r.Score, Explanation: r.Explanation})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].ID < out[j].ID
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// scorePair compares a query child a (with faces af) against a candidate b.
+func (s *Service) scorePair(scorer *Scorer, a *models.Child, af []childFace, b *models.Child, bf []childFace) Scored {
+	missing, found := a, b
+	if a.Kind == models.KindFound {
+		missing, found = b, a
+	}
+	cmps := CompareAttributes(missing, found, s.names)
+	cmps = append(cmps, compareFaces(scorer, a, af, b, bf))
+	return scorer.Score(cmps)
+}
+
+// compareFaces finds the closest pair of faces between two children and
+// turns its distance into face evidence, weighed by the years between the
+// two photos and the child's age in the earlier one.
+func compareFaces(scorer *Scorer, a *models.Child, af []childFace, b *models.Child, bf []childFace) FieldComparison {
+	best, bi, bj := -1.0, -1, -1
+	for i := range af {
+		for j := range bf {
+			d := af[i].desc.Distance(bf[j].desc)
+			if best < 0 || d < best {
+				best, bi, bj = d, i, j
+			}
+		}
+	}
+	if bi < 0 {
+		return scorer.FaceComparison(-1, -1, -1, false)
+	}
+	years, ageEarlier := photoGap(a, af[bi].takenOn, b, bf[bj].takenOn)
+	return scorer.FaceComparison(best, years, ageEarlier, true)
+}
+
+// photoGap returns the years between two photos (-1 when a date is unknown)
+// and the child's estimated age in the earlier one (-1 when unknown).
+func photoGap(a *models.Child, ta models.Date, b *models.Child, tb models.Date) (years, ageEarlier float64) {
+	da, okA := ta.Time()
+	db, okB := tb.Time()
+	if !okA || !okB {
+		return -1, -1
+	}
+	years = db.Sub(da).Hours() / 24 / 365.25
+	earlierChild, earlierDate := a, da
+	if years < 0 {
+		years = -years
+		earlierChild, earlierDate = b, db
+	}
+	ageEarlier = ageAt(earlierChild, earlierDate)
+	if ageEarlier < 0 { // fall back on the other record's age, moved to that date
+		other := b
+		if earlierChild == b {
+			other = a
+		}
+		ageEarlier = ageAt(other, earlierDate)
+	}
+	return years, ageEarlier
+}
+
+func ageAt(c *models.Child, t time.Time) float64 {
+	r, ok := c.AgeOn(t)
+	if !ok {
+		return -1
+	}
+	return float64(r.Min+r.Max) / 2
+}

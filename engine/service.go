@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// ChildStore is what the engine needs from durable storage.
+type ChildStore interface {
+	PutChild(ctx context.Context, c models.Child) error
+	GetChild(ctx context.Context, id string) (models.Child, error)
+	DeleteChild(ctx context.Context, id string) error
+	ChildByExternalRef(ctx context.Context, kind models.Kind, ref string) (models.Child, error)
+	PutPhoto(ctx context.Context, p models.Photo, original []byte) error
+	PhotoBytes(ctx context.Context, photoID string) ([]byte, string, error)
+}
+
+// AttributeIndex finds children whose names, age, sex and marks could match.
+type AttributeIndex interface {
+	Index(ctx context.Context, c *models.Child) error
+	Delete(ctx context.Context, id string) error
+	Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error)
+}
+
+// FaceIndex finds the children whose photos are nearest a query's faces.
+type FaceIndex interface {
+	Add(e models.FaceEntry) error
+	RemoveChild(childID string) int
+	Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]models.FaceHit, error)
+}
+
+// PhotoAnalyzer turns photo bytes into faces.
+type PhotoAnalyzer interface {
+	Analyze(ctx context.Context, data []byte) (*PhotoAnalysis, error)
+}
+
+// NameCounter keeps how common each name is among the records.
+type NameCounter interface {
+	Add(names []string)
+	Remove(names []string)
+	Of(token string) float64
+}
+
+// IDGenerator makes new record and photo ids.
+type IDGenerator func() string
+
+// Service is trackmatch's application core: it keeps records, photos and
+// indexes in step, and ranks candidates. The API calls it; cmd builds it.
+type Service struct {
+	store    ChildStore
+	attrs    AttributeIndex
+	faces    FaceIndex
+	photos   PhotoAnalyzer
+	names    NameCounter
+	scorer   atomic.Pointer[Scorer]
+	newID    IDGenerator
+	now      func() time.Time
+	log      *slog.Logger
+	createMu sync.Mutex // serialises creates so external_ref stays unique
+}
+
+// ServiceDeps are the parts a Service is built from.
+type ServiceDeps struct {
+	Store  ChildStore
+	Attrs  AttributeIndex
+	Faces  FaceIndex
+	Photos PhotoAnalyzer
+	Names  NameCounter
+	Scorer *Scorer
+	NewID  IDGenerator
+	Now    func() time.Time // nil = time.Now
+	Logger *slog.Logger
+}
+
+// NewService builds a Service from its parts.
+func NewService(d ServiceDeps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Service{store: d.Store, attrs: d.Attrs, faces: d.Faces, photos: d.Photos, names: d.Names,
+		newID: d.NewID, now: d.Now, log: d.Logger}
+	s.scorer.Store(d.Scorer)
+	return s
+}
+
+// Scorer returns the scorer for the current parameters.
+func (s *Service) Scorer() *Scorer { return s.scorer.Load() }
+
+// SetScorer switches to new parameters; scores computed after it use them.
+func (s *Service) SetScorer(sc *Scorer) { s.scorer.Store(sc) }
