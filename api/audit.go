@@ -60,7 +60,7 @@ func (s *Server) appendAudit(c *gin.Context, action string, status int) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), auditTimeout)
 	defer cancel()
-	if err := s.audit.AppendAudit(ctx, e); err != nil {
+	if _, err := s.audit.AppendAudit(ctx, e); err != nil {
 		s.metrics.auditFailures.Inc()
 		s.log.ErrorContext(ctx, "audit write failed",
 			slog.String("route", e.Route), slog.String("request_id", c.GetString(ctxKeyRequestID)),
@@ -78,7 +78,7 @@ func (s *Server) listAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, next, err := s.audit.ListAudit(c.Request.Context(), limit, cursor)
+	entries, next, err := s.audit.ListAudit(c.Request.Context(), time.Time{}, limit, cursor)
 	if err != nil {
 		return err
 	}

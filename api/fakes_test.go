@@ -314,18 +314,18 @@ type fakeAudit struct {
 	fail    error
 }
 
-func (f *fakeAudit) AppendAudit(_ context.Context, e models.AuditEntry) error {
+func (f *fakeAudit) AppendAudit(_ context.Context, e models.AuditEntry) (models.AuditEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
-		return f.fail
+		return e, f.fail
 	}
 	e.ID = fmt.Sprintf("audit-%d", len(f.entries)+1)
 	f.entries = append(f.entries, e)
-	return nil
+	return e, nil
 }
 
-func (f *fakeAudit) ListAudit(_ context.Context, limit int, cursor string) ([]models.AuditEntry, string, error) {
+func (f *fakeAudit) ListAudit(_ context.Context, _ time.Time, limit int, cursor string) ([]models.AuditEntry, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := append([]models.AuditEntry(nil), f.entries...)

@@ -52,8 +52,8 @@ type JobService interface {
 
 // AuditLog stores and lists the audit trail.
 type AuditLog interface {
-	AppendAudit(ctx context.Context, e models.AuditEntry) error
-	ListAudit(ctx context.Context, limit int, cursor string) (entries []models.AuditEntry, nextCursor string, err error)
+	AppendAudit(ctx context.Context, e models.AuditEntry) (models.AuditEntry, error)
+	ListAudit(ctx context.Context, since time.Time, limit int, cursor string) (entries []models.AuditEntry, nextCursor string, err error)
 }
 
 // Config holds the HTTP layer's limits. A zero field takes the default in
