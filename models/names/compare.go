@@ -64,7 +64,7 @@ const (
 func Compare(a, b []string) Comparison {
 	// One token buffer for both records (its strings flow into the result,
 	// so it lives on the heap); the names' views stay on this frame.
-	toks := make([]tok, 0, 32)
+	toks := make([]tok, 0, 16)
 	var spanA, spanB [4]nameSpan
 	var nameA, nameB [maxNames]parsedName
 	toks, sa := parseRecord(a, toks, spanA[:0])

@@ -14,8 +14,12 @@ import (
 // Words are split at white space and punctuation (apostrophes inside a word
 // are dropped: D'Souza → dsouza) and joined with single spaces. Devanagari,
 // Bengali, Gurmukhi, Gujarati, Odia, Tamil, Telugu, Kannada and Malayalam
-// are transliterated (see indic.go); Latin letters lose their diacritics
-// (ā → a, ß → ss); letters of other scripts are kept, lowercased.
+// are transliterated (see indic.go); other letters are decomposed (NFKD)
+// and lose their marks (ā → a, ＲＡＨＵＬ → rahul; ß → ss); letters of
+// other scripts are kept, lowercased. Input need not be normalised: Indic
+// vowel signs typed in two parts and nukta letters typed with the combining
+// nukta fold like their composed forms, without a normalisation pass.
+// Already folded input is returned as is, without allocating.
 func Fold(s string) string {
 	if out, ok := foldASCII(s); ok {
 		return out
@@ -48,7 +52,6 @@ func foldASCII(s string) (string, bool) {
 
 // appendFold appends Fold(s) to dst.
 func appendFold(dst []byte, s string) []byte {
-	s = nfc(s)
 	start := len(dst)
 	for i := 0; i < len(s); {
 		ws, we, next := nextWord(s, i)
@@ -67,20 +70,6 @@ func appendFold(dst []byte, s string) []byte {
 		}
 	}
 	return dst
-}
-
-// nfc returns s in Unicode NFC, so that a vowel sign typed as two parts
-// (Bengali ে + া) is one, without allocating when s already is.
-func nfc(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			if norm.NFC.IsNormalString(s) {
-				return s
-			}
-			return norm.NFC.String(s)
-		}
-	}
-	return s
 }
 
 // isApostrophe reports runes that join a word without being part of it.

@@ -347,7 +347,9 @@ func appendIndic(dst []byte, sc script, run string) []byte {
 				joining = true
 			}
 		case kSign:
-			if n > 0 && (aks[n-1].n > 0 && aks[n-1].vowel == vInherent || aks[n-1].n == 0 && aks[n-1].vowel != vNone) {
+			if n > 0 && twoPartVowel(sc, aks[n-1].vowel, ci.val) {
+				aks[n-1].vowel = vO // ে + া typed apart is ো (what NFC would compose)
+			} else if n > 0 && (aks[n-1].n > 0 && aks[n-1].vowel == vInherent || aks[n-1].n == 0 && aks[n-1].vowel != vNone) {
 				aks[n-1].vowel = ci.val
 			} else {
 				start().vowel = ci.val
@@ -392,6 +394,23 @@ func appendIndic(dst []byte, sc script, run string) []byte {
 		}
 	}
 	return renderIndic(dst, sc, aks[:n])
+}
+
+// twoPartVowel reports a vowel sign that completes the previous one into
+// o: Bengali, Odia, Tamil, Malayalam e + aa, Kannada e + uu. (The other two
+// part signs end in a length mark, handled as kLength.) Input need not be
+// in NFC.
+func twoPartVowel(sc script, prev, sign uint8) bool {
+	if prev != vE && prev != vEE {
+		return false
+	}
+	switch sc {
+	case beng, orya, taml, mlym:
+		return sign == vAA
+	case knda:
+		return sign == vUU
+	}
+	return false
 }
 
 // renderIndic writes the aksharas of one word (or word part) in Latin.

@@ -59,7 +59,7 @@ func Aliases(s string) []string {
 
 // tok is one word of a parsed name.
 type tok struct {
-	raw     string // as written (NFC), for the exact level; "" when derived
+	raw     string // as written, for the exact level; "" when derived
 	fold    string // folded form
 	key     string // phonetic key (filled by Compare)
 	loose   string // voicing-blind key, for Tamil tokens
@@ -88,7 +88,7 @@ type parsedName struct {
 type word struct {
 	raw        string
 	fold       string
-	start, end int // byte offsets of raw in the (NFC) input
+	start, end int // byte offsets of raw in the input
 	tamil      bool
 }
 
@@ -112,7 +112,6 @@ func (n nameSpan) kepts(toks []tok) []tok { return toks[n.ka:n.kb:n.kb] }
 // Folded forms share one string. With keys, phonetic keys and family flags
 // are filled in too.
 func parse(s string, keys bool, toks []tok, names []nameSpan) ([]tok, []nameSpan) {
-	s = nfc(s)
 	var wordBuf [16]word
 	words := wordBuf[:0]
 	var foldBuf [96]byte
