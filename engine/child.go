@@ -123,6 +123,11 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 	if err := s.store.PutPhoto(ctx, p, data); err != nil {
 		return nil, fmt.Errorf("store photo for %s: %w", childID, err)
 	}
+	// A new photo changes the evidence: the batch job re-scores the record's pairs.
+	child.UpdatedAt = p.CreatedAt
+	if err := s.store.PutChild(ctx, child); err != nil {
+		return nil, fmt.Errorf("touch child %s: %w", childID, err)
+	}
 	if err := s.indexPhoto(child.Kind, &p); err != nil {
 		return nil, fmt.Errorf("index photo %s: %w", p.ID, err)
 	}
@@ -143,4 +148,31 @@ func (s *Service) indexPhoto(kind models.Kind, p *models.Photo) error {
 // PhotoBytes returns a stored photo's original bytes and content type.
 func (s *Service) PhotoBytes(ctx context.Context, photoID string) ([]byte, string, error) {
 	return s.store.PhotoBytes(ctx, photoID)
+}
+
+// ChildLister iterates over every stored child of a kind ("" for both).
+type ChildLister interface {
+	ForEachChild(ctx context.Context, kind models.Kind, fn func(models.Child) error) error
+}
+
+// LoadIndexes fills the in-memory indexes (face vectors, name frequencies)
+// from the store at start, the same way AddPhoto and CreateChild fill them.
+func (s *Service) LoadIndexes(ctx context.Context, src ChildLister) (children, faces int, err error) {
+	err = src.ForEachChild(ctx, "", func(c models.Child) error {
+		children++
+		s.names.Add(c.Names)
+		for i := range c.Photos {
+			if c.Photos[i].SubjectFace() != nil {
+				faces++
+			}
+			if err := s.indexPhoto(c.Kind, &c.Photos[i]); err != nil {
+				return fmt.Errorf("index photo %s: %w", c.Photos[i].ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load indexes: %w", err)
+	}
+	return children, faces, nil
 }

@@ -198,3 +198,65 @@ func ageAt(c *models.Child, t time.Time) float64 {
 	}
 	return float64(r.Min+r.Max) / 2
 }
+
+// MatchStore keeps the matches the batch job found and their decisions.
+type MatchStore interface {
+	GetMatch(ctx context.Context, id string) (models.Match, error)
+	PutMatch(ctx context.Context, m models.Match) error
+	ListMatches(ctx context.Context, f models.MatchFilter) ([]models.Match, string, error)
+}
+
+// ListMatches returns the review queue, best first.
+func (s *Service) ListMatches(ctx context.Context, f models.MatchFilter) ([]models.Match, string, error) {
+	return s.matches.ListMatches(ctx, f)
+}
+
+// DecideMatch records an investigator's verdict on a match. A confirmed
+// match sets both records to status matched. A later decision replaces an
+// earlier one (an investigator may correct a mistake); the batch job keeps
+// whatever was decided last.
+func (s *Service) DecideMatch(ctx context.Context, id string, d models.Decision) (*models.Match, error) {
+	if d.Decision != models.MatchConfirmed && d.Decision != models.MatchRejected {
+		return nil, &models.Error{Code: models.EINVALID, Message: "invalid decision",
+			Fields: []models.FieldError{{Field: "decision", Message: `must be "confirmed" or "rejected"`}}}
+	}
+	m, err := s.matches.GetMatch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.At.IsZero() {
+		d.At = s.now().UTC()
+	}
+	m.Decision, m.Status, m.UpdatedAt = &d, d.Decision, d.At
+	if err := s.matches.PutMatch(ctx, m); err != nil {
+		return nil, fmt.Errorf("store decision on %s: %w", id, err)
+	}
+	if d.Decision == models.MatchConfirmed {
+		for _, cid := range []string{m.MissingID, m.FoundID} {
+			if err := s.setStatus(ctx, cid, models.StatusMatched); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &m, nil
+}
+
+// setStatus changes a record's case status without touching its evidence,
+// so it does not count as a change for incremental re-scoring.
+func (s *Service) setStatus(ctx context.Context, id string, st models.Status) error {
+	c, err := s.store.GetChild(ctx, id)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return nil // erased since the match was made
+	}
+	if err != nil {
+		return err
+	}
+	if c.Status == st {
+		return nil
+	}
+	c.Status = st
+	if err := s.store.PutChild(ctx, c); err != nil {
+		return fmt.Errorf("set status of %s: %w", id, err)
+	}
+	return nil
+}

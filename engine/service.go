@@ -53,6 +53,7 @@ type IDGenerator func() string
 // indexes in step, and ranks candidates. The API calls it; cmd builds it.
 type Service struct {
 	store    ChildStore
+	matches  MatchStore
 	attrs    AttributeIndex
 	faces    FaceIndex
 	photos   PhotoAnalyzer
@@ -66,15 +67,16 @@ type Service struct {
 
 // ServiceDeps are the parts a Service is built from.
 type ServiceDeps struct {
-	Store  ChildStore
-	Attrs  AttributeIndex
-	Faces  FaceIndex
-	Photos PhotoAnalyzer
-	Names  NameCounter
-	Scorer *Scorer
-	NewID  IDGenerator
-	Now    func() time.Time // nil = time.Now
-	Logger *slog.Logger
+	Store   ChildStore
+	Matches MatchStore
+	Attrs   AttributeIndex
+	Faces   FaceIndex
+	Photos  PhotoAnalyzer
+	Names   NameCounter
+	Scorer  *Scorer
+	NewID   IDGenerator
+	Now     func() time.Time // nil = time.Now
+	Logger  *slog.Logger
 }
 
 // NewService builds a Service from its parts.
@@ -85,7 +87,7 @@ func NewService(d ServiceDeps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Service{store: d.Store, attrs: d.Attrs, faces: d.Faces, photos: d.Photos, names: d.Names,
+	s := &Service{store: d.Store, matches: d.Matches, attrs: d.Attrs, faces: d.Faces, photos: d.Photos, names: d.Names,
 		newID: d.NewID, now: d.Now, log: d.Logger}
 	s.scorer.Store(d.Scorer)
 	return s
