@@ -62,6 +62,7 @@ type FacePipeline struct {
 	slots    chan struct{}
 	analyzed atomic.Int64
 	noFace   atomic.Int64
+	faces    atomic.Int64
 	foundBy  []atomic.Int64 // parallel to steps
 }
 
@@ -140,12 +141,13 @@ func (a *PhotoAnalysis) RequireFace() error {
 type PipelineStats struct {
 	Analyzed int64            // photos decoded and searched for faces
 	NoFace   int64            // of those, photos in which no step found a face
+	Faces    int64            // faces found and embedded
 	FoundBy  map[string]int64 // photos whose faces the step of that name found; every step but the first is a rescue
 }
 
 // Stats returns the counters.
 func (p *FacePipeline) Stats() PipelineStats {
-	s := PipelineStats{Analyzed: p.analyzed.Load(), NoFace: p.noFace.Load(), FoundBy: make(map[string]int64, len(p.steps))}
+	s := PipelineStats{Analyzed: p.analyzed.Load(), NoFace: p.noFace.Load(), Faces: p.faces.Load(), FoundBy: make(map[string]int64, len(p.steps))}
 	for i, st := range p.steps {
 		s.FoundBy[st.Name] = p.foundBy[i].Load()
 	}
@@ -199,6 +201,7 @@ func (p *FacePipeline) Analyze(ctx context.Context, data []byte) (*PhotoAnalysis
 	}
 	a.Subject = SubjectRule(a.Faces, a.Width, a.Height)
 	p.analyzed.Add(1)
+	p.faces.Add(int64(len(a.Faces)))
 	if a.Subject < 0 {
 		p.noFace.Add(1)
 	} else {

@@ -11,12 +11,13 @@ type FaceHit struct {
 	TakenOn    Date    // when the gallery photo was taken, if known
 }
 
-// AttributeHit is one child returned by attribute retrieval, with the fields
-// that made it a candidate ("name:phonetic", "marks", "district", ...).
+// AttributeHit is one child returned by attribute retrieval: its relevance
+// (for ordering only; not a probability) and, for each reason it was
+// retrieved ("name_folded", "marks", "district", ...), the terms that agreed.
 type AttributeHit struct {
-	ID     string
-	Score  float64
-	Fields []string
+	ID      string
+	Score   float64
+	Matched map[string][]string
 }
 
 // FaceEntry is one face descriptor in the vector index, with what the

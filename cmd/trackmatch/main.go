@@ -24,6 +24,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"embed":  {"print faces and descriptors of photos as JSON lines", runEmbed},
 		"models": {"check the face model files (models verify)", runModels},
+		"serve":  {"serve the HTTP API (flags: --addr, --data, --models)", runServe},
 	}
 }
 

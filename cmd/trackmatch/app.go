@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/trackmatch/trackmatch/api"
+	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/index"
+	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/names"
+)
+
+// app is trackmatch wired together: the store and indexes from package
+// index, the face pipeline and scorer from engine, behind engine.Service.
+type app struct {
+	log      *slog.Logger
+	store    *index.Store
+	attrs    *index.AttributeIndex
+	faces    *index.VectorIndex
+	embedder *engine.DlibEmbedder
+	pipeline *engine.FacePipeline
+	service  *engine.Service
+	jobs     api.JobService
+}
+
+// openApp opens the store, brings the Bleve index up to date with it,
+// loads the in-memory indexes and the face models. withFaces=false skips
+// the models, for commands that never see a photo.
+func openApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
+	a = &app{log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	start := time.Now()
+	a.store, err = index.Open(cfg.badgerDir(), index.StoreOptions{EncryptionKey: cfg.EncryptionKey, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a.attrs, err = index.OpenAttributeIndex(cfg.bleveDir())
+	if err != nil {
+		return nil, fmt.Errorf("open attribute index: %w", err)
+	}
+	n, err := a.store.CountChildren(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if reason, err := a.attrs.OutOfDate(uint64(n)); err != nil {
+		return nil, err
+	} else if reason != "" {
+		log.Info("rebuilding attribute index from the store", "reason", reason, "children", n)
+		if err := a.attrs.Rebuild(ctx, storeSource(ctx, a.store)); err != nil {
+			return nil, fmt.Errorf("rebuild attribute index: %w", err)
+		}
+	}
+	params, err := a.store.LatestParams(ctx)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		params, err = a.store.PutParams(ctx, engine.DefaultParams())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scoring parameters: %w", err)
+	}
+	scorer, err := engine.NewScorer(params)
+	if err != nil {
+		return nil, fmt.Errorf("scoring parameters v%d: %w", params.Version, err)
+	}
+	a.embedder, err = engine.NewDlibEmbedder(cfg.Models, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	a.pipeline, err = engine.NewFacePipeline(a.embedder, engine.PipelineConfig{})
+	if err != nil {
+		return nil, err
+	}
+	a.faces = index.NewVectorIndex()
+	a.service = engine.NewService(engine.ServiceDeps{
+		Store: a.store, Attrs: attrAdapter{a.attrs}, Faces: a.faces, Photos: a.pipeline,
+		Matches: a.store, Names: names.NewFrequencies(), Scorer: scorer, NewID: index.NewID, Logger: log,
+	})
+	children, faces, err := a.service.LoadIndexes(ctx, a.store)
+	if err != nil {
+		return nil, err
+	}
+	a.jobs = noJobs{}
+	log.Info("indexes loaded", "children", children, "faces", faces, "params_version", params.Version,
+		"seconds", time.Since(start).Seconds())
+	return a, nil
+}
+
+// storeSource adapts the store's iteration to what the Bleve rebuild reads.
+func storeSource(ctx context.Context, s *index.Store) index.ChildSource {
+	return func(yield func(*models.Child) error) error {
+		return s.ForEachChild(ctx, "", func(c models.Child) error { return yield(&c) })
+	}
+}
+
+// handler builds the HTTP API over the service.
+func (a *app) handler(keys []api.Key) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registerMetrics(reg)
+	srv := api.New(api.Config{Keys: keys}, api.Deps{
+		Children: a.service, Matches: a.service, Jobs: a.jobs, Audit: a.store,
+		Ready: func() error { return nil }, Logger: a.log, Registry: reg,
+	})
+	return srv.Handler()
+}
+
+// Close closes whatever openApp opened, in reverse order.
+func (a *app) Close() error {
+	var errs []error
+	if a.embedder != nil {
+		errs = append(errs, a.embedder.Close())
+	}
+	if a.attrs != nil {
+		errs = append(errs, a.attrs.Close())
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// attrAdapter presents the Bleve index's hits as the engine's type.
+type attrAdapter struct{ *index.AttributeIndex }
+
+func (a attrAdapter) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
+	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]models.AttributeHit, len(hits))
+	for i, h := range hits {
+		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
+	}
+	return out, nil
+}

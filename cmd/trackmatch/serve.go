@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/trackmatch/trackmatch/api"
+)
+
+// runServe implements `trackmatch serve`: it listens at once (healthz
+// answers, readyz says loading), loads the store, indexes and models, then
+// serves the API until SIGINT or SIGTERM, finishing requests in flight
+// before closing the store.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("TRACKMATCH_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT; env TRACKMATCH_ADDR")
+	certFile := fs.String("tls-cert", envOr("TRACKMATCH_TLS_CERT", ""), "serve HTTPS with this certificate (PEM); env TRACKMATCH_TLS_CERT")
+	keyFile := fs.String("tls-key", envOr("TRACKMATCH_TLS_KEY", ""), "private key for --tls-cert (PEM); env TRACKMATCH_TLS_KEY")
+	finish := bindConfig(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := finish()
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(stderr, "trackmatch: --tls-cert and --tls-key go together")
+		return 2
+	}
+	keyText, err := apiKeys(cfg.Data, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 1
+	}
+	keys, err := api.ParseKeys(keyText)
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch: TRACKMATCH_API_KEYS:", err)
+		return 2
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 1
+	}
+	var handler atomic.Pointer[http.Handler]
+	loading := loadingHandler()
+	handler.Store(&loading)
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a 20 MB photo over a slow link
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() {
+		if *certFile != "" {
+			serveErr <- srv.ServeTLS(ln, *certFile, *keyFile)
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String(), "tls", *certFile != "")
+
+	app, err := openApp(ctx, cfg, log)
+	if err != nil {
+		log.Error("start-up failed", "err", err)
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		shutdown(srv, log)
+		return 1
+	}
+	h := app.handler(keys)
+	handler.Store(&h)
+	log.Info("ready", "faces", app.faces.Len())
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "err", err)
+		}
+	}
+	shutdown(srv, log)
+	if err := app.Close(); err != nil {
+		log.Error("close", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// shutdown lets requests in flight finish, for up to 30 seconds.
+func shutdown(srv *http.Server, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+}
+
+// loadingHandler answers while the store, indexes and models load.
+func loadingHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, `{"status":"ok"}`)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":{"code":"unavailable","message":"loading the store, indexes and face models"}}`)
+	})
+}
+
+// apiKeys returns TRACKMATCH_API_KEYS, or else the keys kept in the data
+// folder; with neither it generates an admin key, keeps it there and prints
+// it once so that a new user can call the API at once.
+func apiKeys(dataDir string, stdout io.Writer) (string, error) {
+	if v := os.Getenv("TRACKMATCH_API_KEYS"); v != "" {
+		return v, nil
+	}
+	path := filepath.Join(dataDir, "api-keys")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("create data folder: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	keys := "admin:" + hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(keys+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep generated key: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nNo TRACKMATCH_API_KEYS set: generated an admin key (kept in %s, shown only now):\n\n  %s\n\nCall the API with: curl -H 'Authorization: Bearer %s' http://HOST/v1/...\n\n",
+		path, strings.TrimPrefix(keys, "admin:"), strings.TrimPrefix(keys, "admin:"))
+	return keys, nil
+}
