@@ -39,6 +39,7 @@ func (s *Service) CreateChild(ctx context.Context, c *models.Child) (*models.Chi
 		return nil, false, fmt.Errorf("index child %s: %w", c.ID, err)
 	}
 	s.names.Add(c.Names)
+	s.counts.add(c.Kind, 1)
 	c.Photos = []models.Photo{}
 	return c, true, nil
 }
@@ -97,6 +98,7 @@ func (s *Service) DeleteChild(ctx context.Context, id string) error {
 		return fmt.Errorf("unindex child %s: %w", id, err)
 	}
 	s.names.Remove(old.Names)
+	s.counts.add(old.Kind, -1)
 	return nil
 }
 
@@ -161,6 +163,7 @@ func (s *Service) LoadIndexes(ctx context.Context, src ChildLister) (children, f
 	err = src.ForEachChild(ctx, "", func(c models.Child) error {
 		children++
 		s.names.Add(c.Names)
+		s.counts.add(c.Kind, 1)
 		for i := range c.Photos {
 			if c.Photos[i].SubjectFace() != nil {
 				faces++

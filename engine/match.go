@@ -100,7 +100,7 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	for _, h := range hits {
 		ids[h.ID] = true
 	}
-	scorer := s.Scorer()
+	scorer := s.Scorer().ForGallery(s.counts.of(q.Kind.Other()))
 	out := make([]models.Candidate, 0, len(ids))
 	for id := range ids {
 		if err := ctx.Err(); err != nil {

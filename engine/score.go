@@ -118,3 +118,26 @@ func (s *Scorer) weight(c FieldComparison) (float64, string) {
 func tfAdjusted(level string) bool {
 	return level == "exact" || level == "folded" || level == "phonetic"
 }
+
+// DefaultMatchRate is the share of query children whose true match is among
+// the records searched. TrackChild's history has roughly as many found as
+// missing records and many children are never registered on the other side;
+// one in three is a cautious guess, to be replaced by the rate investigators
+// confirm.
+const DefaultMatchRate = 1.0 / 3
+
+// ForGallery returns a scorer whose prior suits a search among n records of
+// the other kind: λ = DefaultMatchRate / n, since at most one of them is
+// the child. The parameters' fixed prior assumes a national-size gallery and
+// would make every probability tiny in a small one. n <= 0 keeps the
+// parameters' prior. Weights and ranking do not change, only probabilities.
+func (s *Scorer) ForGallery(n int) *Scorer {
+	if n <= 0 {
+		return s
+	}
+	lambda := min(DefaultMatchRate/float64(n), 0.5)
+	c := *s
+	c.prior = lambda
+	c.logPriorOdds = math.Log2(lambda / (1 - lambda))
+	return &c
+}

@@ -63,6 +63,27 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	createMu sync.Mutex // serialises creates so external_ref stays unique
+	counts   kindCounts // records of each kind, for the gallery-size prior
+}
+
+// kindCounts counts records by kind, kept in step by create and delete.
+type kindCounts struct {
+	missing, found atomic.Int64
+}
+
+func (k *kindCounts) add(kind models.Kind, d int64) {
+	if kind == models.KindMissing {
+		k.missing.Add(d)
+	} else {
+		k.found.Add(d)
+	}
+}
+
+func (k *kindCounts) of(kind models.Kind) int {
+	if kind == models.KindMissing {
+		return int(k.missing.Load())
+	}
+	return int(k.found.Load())
 }
 
 // ServiceDeps are the parts a Service is built from.
