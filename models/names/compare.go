@@ -43,19 +43,21 @@ const (
 //     ("Shaikh Salim" / "Salim Sheikh").
 //  2. At least one pair must agree on a whole word (not just an initial),
 //     else the level is none.
-//  3. If every agreeing whole word is a family name (family.txt; or, for
-//     unlisted names, the last word of both names) and a given name is left
-//     over on either side, the level is none: "Rahul Sharma" / "Sunil
-//     Sharma", and "Sharma" / "Rahul Sharma".
+//  3. If no given name agrees (as a word or an initial) and a given name is
+//     left over on either side, the level is none: "Rahul Sharma" / "Sunil
+//     Sharma", and "Sharma" / "Rahul Sharma". A family name is one listed in
+//     family.txt or, when words are left over on both sides, the last word
+//     of both names ("Rahul Jaiswal" / "Sunil Jaiswal").
 //  4. Otherwise the level is the weakest level among the paired tokens: all
 //     words of the shorter name must agree at least that well. An initial
 //     paired with a word makes the pair "initial" ("R. Sharma" / "Rahul
 //     Sharma"). Words left over on one side only (a missing family or
 //     middle name, "Rahul" / "Rahul Sharma") do not lower the level, they
 //     lower Coverage; words left over on both sides set Partial.
-//  5. When words are left over on both sides, the names are also compared
-//     with two neighbouring words written together ("Raj Kumar" /
-//     "Rajkumar", "Sri Devi" / "Sridevi"), and the better result is kept.
+//  5. When that gives none or Partial, the names are also compared with two
+//     neighbouring words written together, dropped words included ("Raj
+//     Kumar" / "Rajkumar", "Sri Devi" / "Sridevi"), and the better result
+//     is kept.
 //
 // Between name pairs the best result wins: higher level, then not Partial,
 // then higher Coverage. Names with no identifying word ("Unknown") match

@@ -122,9 +122,10 @@ func TestSpellingDistance(t *testing.T) {
 }
 
 func TestLevelRank(t *testing.T) {
-	for i := 1; i < len(Levels); i++ {
-		if Levels[i-1].Rank() <= Levels[i].Rank() {
-			t.Errorf("%s ranks %d, not above %s (%d)", Levels[i-1], Levels[i-1].Rank(), Levels[i], Levels[i].Rank())
+	ls := Levels()
+	for i := 1; i < len(ls); i++ {
+		if ls[i-1].Rank() <= ls[i].Rank() {
+			t.Errorf("%s ranks %d, not above %s (%d)", ls[i-1], ls[i-1].Rank(), ls[i], ls[i].Rank())
 		}
 	}
 	if Level("bogus").Rank() != LevelNone.Rank() {

@@ -149,10 +149,11 @@ func appendFoldWord(dst []byte, w string) []byte {
 	return dst
 }
 
-// latinSpecial folds letters that have no decomposition.
+// latinSpecial folds lowercase letters that have no decomposition; look
+// them up lowercased.
 var latinSpecial = map[rune]string{
-	'ß': "ss", 'æ': "ae", 'Æ': "ae", 'œ': "oe", 'Œ': "oe", 'ø': "o", 'Ø': "o",
-	'ł': "l", 'Ł': "l", 'đ': "d", 'Đ': "d", 'ð': "d", 'þ': "th", 'ı': "i", 'ħ': "h",
+	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d",
+	'þ': "th", 'ı': "i", 'ħ': "h", 'ŧ': "t", 'ŀ': "l", 'ĸ': "k", 'ŉ': "n", 'ſ': "s",
 }
 
 // appendFoldRune folds one non-ASCII, non-Indic rune r (rest is the text
@@ -161,7 +162,7 @@ func appendFoldRune(dst []byte, r rune, rest string) []byte {
 	if unicode.IsMark(r) || r == zwj || r == zwnj || isApostrophe(r) {
 		return dst
 	}
-	if s, ok := latinSpecial[r]; ok {
+	if s, ok := latinSpecial[unicode.ToLower(r)]; ok {
 		return append(dst, s...)
 	}
 	if d := norm.NFKD.PropertiesString(rest).Decomposition(); len(d) > 0 {
@@ -178,6 +179,8 @@ func appendFoldRune(dst []byte, r rune, rest string) []byte {
 					dst = append(dst, c)
 				}
 			case unicode.IsMark(r2):
+			case latinSpecial[unicode.ToLower(r2)] != "":
+				dst = append(dst, latinSpecial[unicode.ToLower(r2)]...) // Ǽ → Æ + ◌́ → ae
 			case unicode.IsLetter(r2) || unicode.IsDigit(r2):
 				dst = utf8.AppendRune(dst, unicode.ToLower(r2))
 			}

@@ -239,6 +239,13 @@ func collapseDoubles(dst []byte, start int) []byte {
 	return dst[:w]
 }
 
+// LooseKey is Key with voicing folded too (k/g, t/d, p/b/f, c/s/j), for
+// names that may have been written in Tamil letters, which do not mark
+// voicing: கீதா folds to "kitha", and only its loose key meets Geetha's.
+// Compare uses it for Tamil tokens; an index can add it as a second
+// phonetic term. The token may be written in any script.
+func LooseKey(token string) string { return looseKey(Key(token)) }
+
 // looseKey is the key with voicing folded as well (k/g, t/d, p/b/f, and
 // c/s/j): Tamil script writes one letter for each pair, so a name that went
 // through Tamil letters ("கீதா" → kitha) must be compared with it.

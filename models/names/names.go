@@ -18,6 +18,20 @@
 //     adjustment of the match weight.
 //
 // Word lists and equivalence classes are data (data/*.txt, embedded).
+//
+// Decisions worth knowing:
+//   - Devi, Kumari, Kumar, Begum, Khatun, Bibi, Baby are dropped from a name
+//     that has another word and kept when they are the whole name (Devi is a
+//     southern given name; Baby a Kerala one).
+//   - Suman and Sumana, Ankit and Ankita, Manish and Manisha are different
+//     names (often of the other sex): their keys differ, and a final vowel
+//     added to a short name is not a fuzzy match. From six letters a final
+//     vowel is a spelling habit (Ramesh/Ramesha, Subrat/Subrata) and is; so
+//     Manish/Manisha is a known false fuzzy match.
+//   - Relation tails ("s/o Ramesh") are cut off, so two children with one
+//     name and different fathers compare as the same name.
+//   - Tamil script has one letter each for k/g, t/d, p/b, c/s/j: tokens
+//     written in Tamil are also compared voicing-blind (LooseKey).
 package names
 
 // Level is how closely two names agree, from strongest to weakest.
@@ -35,7 +49,9 @@ const (
 
 // Levels lists the levels strongest first, for scorers and reports that
 // walk them in order.
-var Levels = [...]Level{LevelExact, LevelFolded, LevelPhonetic, LevelFuzzy, LevelInitial, LevelNone}
+func Levels() []Level {
+	return []Level{LevelExact, LevelFolded, LevelPhonetic, LevelFuzzy, LevelInitial, LevelNone}
+}
 
 // Rank orders levels: 5 for exact down to 0 for none (and for an unknown
 // level), so that "at least phonetic" is l.Rank() >= LevelPhonetic.Rank().

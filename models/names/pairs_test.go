@@ -121,7 +121,7 @@ func TestLabelledPairs(t *testing.T) {
 	for r := 5; r >= 1; r-- {
 		a, b := withPartial[r], strict[r]
 		t.Logf("%-10s | P %.3f R %.3f (fp %2d fn %3d) | P %.3f R %.3f (fp %2d fn %3d)",
-			Levels[5-r], a.precision(), a.recall(), a.fp, a.fn, b.precision(), b.recall(), b.fp, b.fn)
+			Levels()[5-r], a.precision(), a.recall(), a.fp, a.fn, b.precision(), b.recall(), b.fp, b.fn)
 	}
 	for _, name := range sortedKeys(byCategory) {
 		c := byCategory[name]
