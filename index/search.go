@@ -8,17 +8,19 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // AttributeIndex is the Bleve index of every record's retrieval attributes
@@ -90,27 +92,61 @@ const (
 // MaxCandidates bounds the limit of one Candidates call.
 const MaxCandidates = 10000
 
-// Index fields. "names" is one source property analysed two ways.
+// Index fields. Names and marks are indexed in one field per partition
+// (kind and sex, e.g. "name_found_female"), so that a query searches only
+// records of the other kind and a compatible sex: the name clauses, the
+// costly part of a search, never visit the others. The source text is also
+// stored once, unpartitioned, to explain hits.
 const (
-	attrFieldKind      = "kind"
-	attrFieldSex       = "sex"
-	attrFieldStatus    = "status"
-	attrFieldNames     = "names" // source property
-	attrFieldName      = "name"  // folded tokens
-	attrFieldPhonetic  = "name_phonetic"
-	attrFieldMarks     = "marks"
+	attrFieldPart      = "part"   // the partition, e.g. "found_female"
+	attrFieldStatus    = "status" // open, matched, closed
+	attrFieldNames     = "names"  // stored only: the names as written
+	attrFieldMarks     = "marks"  // stored only: the marks as written
+	attrFieldSex       = "sex"    // stored only
+	attrPrefixNames    = "names_" // + partition: source property of the two below
+	attrPrefixName     = "name_"  // + partition: folded tokens
+	attrPrefixPhonetic = "phon_"  // + partition: phonetic keys
+	attrPrefixMarks    = "mark_"  // + partition: mark terms
 	attrFieldState     = "state"
 	attrFieldDistrict  = "district"
-	attrFieldAgeKnown  = "age_known" // "y" or "n"
-	attrFieldBirthMin  = "birth_year_min"
-	attrFieldBirthMax  = "birth_year_max"
-	attrFieldRefYear   = "ref_year" // year the age was observed
+	attrFieldPartYear  = "part_year" // partition/birth year, widened by the widest tolerance; partition/? when unknown
+	attrFieldBirth     = "birth"     // stored only: "lo hi ref", for the exact test
 	attrFieldObserved  = "observed_on"
 	attrRebuildSuffix  = ".rebuild"
 	attrOldSuffix      = ".old"
-	attrRebuildBatch   = 2000
+	attrRebuildBatch   = 5000
 	attrMaxQueryTokens = 32
 )
+
+// attrPartition names the partition of a kind and sex.
+func attrPartition(k models.Kind, s models.Sex) string {
+	if s == "" {
+		s = models.SexUnknown
+	}
+	return string(k) + "_" + string(s)
+}
+
+// attrPartitions lists every partition, for the mapping.
+func attrPartitions() []string {
+	var ps []string
+	for _, k := range []models.Kind{models.KindMissing, models.KindFound} {
+		for _, s := range []models.Sex{models.SexFemale, models.SexMale, models.SexUnknown} {
+			ps = append(ps, attrPartition(k, s))
+		}
+	}
+	return ps
+}
+
+// queryPartitions are the partitions q's candidates are in: the other kind,
+// and every sex that does not conflict with q's (unknown conflicts with none).
+func queryPartitions(q *models.Child) []string {
+	k := q.Kind.Other()
+	switch q.Sex {
+	case models.SexFemale, models.SexMale:
+		return []string{attrPartition(k, q.Sex), attrPartition(k, models.SexUnknown)}
+	}
+	return []string{attrPartition(k, models.SexFemale), attrPartition(k, models.SexMale), attrPartition(k, models.SexUnknown)}
+}
 
 // Internal-storage keys and values of the consistency facts.
 const (
@@ -131,19 +167,34 @@ const (
 	boostMarkType = 0.3 // type alone: common, weak
 	boostDistrict = 1.0
 	boostState    = 0.5
-	boostSex      = 0.2
-	boostAge      = 0.2
+
+	boostFilterOnly = 1e-3 // filters that drive a name-less search must not rank it
 )
 
-// ageBand is one band of ageBands.
-type ageBand struct{ maxGap, tolerance int }
+// ageTolerance is how many years two birth-year ranges may be apart and
+// still meet, given the gap in years between the two observations: an age
+// estimated years later, from the look of an older child, is less certain.
+func ageTolerance(gap int) int {
+	if gap < 0 {
+		gap = -gap
+	}
+	switch {
+	case gap <= 2:
+		return 1
+	case gap <= 6:
+		return 2
+	}
+	return ageMaxTolerance
+}
 
-// ageBands widen the birth-year tolerance (in years) with the gap in years
-// between the two observations: an age estimated years later, from the look
-// of an older child, is less certain. Bands are disjoint and in order; the
-// last (maxGap -1) is open-ended.
-func ageBands() []ageBand {
-	return []ageBand{{maxGap: 2, tolerance: 1}, {maxGap: 6, tolerance: 2}, {maxGap: -1, tolerance: 3}}
+// ageMaxTolerance is the tolerance of the largest gaps, and so the widest.
+const ageMaxTolerance = 3
+
+// ageMeets is the age test of Candidates on two birth-year ranges with the
+// years they were observed in.
+func ageMeets(qlo, qhi, qref, lo, hi, ref int) bool {
+	t := ageTolerance(ref - qref)
+	return lo <= qhi+t && hi >= qlo-t
 }
 
 // OpenAttributeIndex opens the attribute index at path, creating an empty
@@ -240,9 +291,10 @@ func createAttr(path string) (bleve.Index, error) {
 }
 
 // attrMapping is the index mapping: explicit fields only, nothing dynamic,
-// no _all field, nothing stored (hits need only their ids).
+// no _all field, no term vectors. The fields hits are explained from are
+// stored (the source text, a few hundred bytes a record).
 func attrMapping() *mapping.IndexMappingImpl {
-	field := func(fm *mapping.FieldMapping, name, analyzer string, vectors bool) *mapping.FieldMapping {
+	field := func(fm *mapping.FieldMapping, name, analyzer string) *mapping.FieldMapping {
 		fm.Name = name
 		if analyzer != "" {
 			fm.Analyzer = analyzer
@@ -250,32 +302,48 @@ func attrMapping() *mapping.IndexMappingImpl {
 		fm.Store = false
 		fm.IncludeInAll = false
 		fm.DocValues = false
-		fm.IncludeTermVectors = vectors
+		fm.IncludeTermVectors = false
 		return fm
 	}
 	text := func(name, analyzer string) *mapping.FieldMapping {
-		return field(bleve.NewTextFieldMapping(), name, analyzer, true)
+		return field(bleve.NewTextFieldMapping(), name, analyzer)
 	}
-	kw := func(vectors bool) *mapping.FieldMapping {
-		return field(bleve.NewKeywordFieldMapping(), "", "", vectors)
+	kw := func() *mapping.FieldMapping {
+		fm := field(bleve.NewKeywordFieldMapping(), "", "")
+		fm.SkipFreqNorm = true // filters: presence is all that counts
+		return fm
 	}
-	num := func() *mapping.FieldMapping { return field(bleve.NewNumericFieldMapping(), "", "", false) }
+	stored := func() *mapping.FieldMapping {
+		fm := field(bleve.NewKeywordFieldMapping(), "", "")
+		fm.Index, fm.Store = false, true
+		return fm
+	}
 
 	dm := bleve.NewDocumentStaticMapping()
-	dm.AddFieldMappingsAt(attrFieldKind, kw(false))
-	dm.AddFieldMappingsAt(attrFieldSex, kw(true))
-	dm.AddFieldMappingsAt(attrFieldStatus, kw(false))
-	dm.AddFieldMappingsAt(attrFieldAgeKnown, kw(true))
-	dm.AddFieldMappingsAt(attrFieldNames,
-		text(attrFieldName, analyzerNameFolded),
-		text(attrFieldPhonetic, analyzerNamePhonetic))
-	dm.AddFieldMappingsAt(attrFieldMarks, text("", analyzerMarks))
-	dm.AddFieldMappingsAt(attrFieldState, text("", analyzerPlace))
-	dm.AddFieldMappingsAt(attrFieldDistrict, text("", analyzerPlace))
-	dm.AddFieldMappingsAt(attrFieldBirthMin, num())
-	dm.AddFieldMappingsAt(attrFieldBirthMax, num())
-	dm.AddFieldMappingsAt(attrFieldRefYear, num())
-	dm.AddFieldMappingsAt(attrFieldObserved, field(bleve.NewDateTimeFieldMapping(), "", "", false))
+	dm.AddFieldMappingsAt(attrFieldPart, kw())
+	dm.AddFieldMappingsAt(attrFieldStatus, kw())
+	for _, p := range attrPartitions() {
+		dm.AddFieldMappingsAt(attrPrefixNames+p,
+			text(attrPrefixName+p, analyzerNameFolded),
+			text(attrPrefixPhonetic+p, analyzerNamePhonetic))
+		dm.AddFieldMappingsAt(attrPrefixMarks+p, text("", analyzerMarks))
+	}
+	dm.AddFieldMappingsAt(attrFieldNames, stored())
+	dm.AddFieldMappingsAt(attrFieldMarks, stored())
+	dm.AddFieldMappingsAt(attrFieldSex, stored())
+	state, district := text("", analyzerPlace), text("", analyzerPlace)
+	state.Store, district.Store = true, true
+	dm.AddFieldMappingsAt(attrFieldState, state)
+	dm.AddFieldMappingsAt(attrFieldDistrict, district)
+	// Years are keywords, not numbers: each record lists the birth years it
+	// can meet at the widest tolerance, prefixed with its partition (a
+	// handful of terms), so a query tests partition and overlap at once with
+	// one term per partition and year of its own range. Bleve numeric ranges,
+	// and an exact per-gap-band filter in Bleve, were several times slower:
+	// the exact test runs on the hits, from the stored "birth".
+	dm.AddFieldMappingsAt(attrFieldPartYear, kw())
+	dm.AddFieldMappingsAt(attrFieldBirth, stored())
+	dm.AddFieldMappingsAt(attrFieldObserved, field(bleve.NewDateTimeFieldMapping(), "", ""))
 
 	im := bleve.NewIndexMapping()
 	im.DefaultMapping = dm
@@ -317,15 +385,18 @@ func attrDoc(c *models.Child) map[string]interface{} {
 	if status == "" {
 		status = models.StatusOpen
 	}
+	p := attrPartition(c.Kind, sex)
 	d := map[string]interface{}{
-		attrFieldKind:   string(c.Kind),
+		attrFieldPart:   p,
 		attrFieldSex:    string(sex),
 		attrFieldStatus: string(status),
 	}
 	if len(c.Names) > 0 {
+		d[attrPrefixNames+p] = c.Names
 		d[attrFieldNames] = c.Names
 	}
 	if c.Marks != "" {
+		d[attrPrefixMarks+p] = c.Marks
 		d[attrFieldMarks] = c.Marks
 	}
 	if c.Place.State != "" {
@@ -335,12 +406,14 @@ func attrDoc(c *models.Child) map[string]interface{} {
 		d[attrFieldDistrict] = c.Place.District
 	}
 	if lo, hi, ref, ok := birthYears(c); ok {
-		d[attrFieldAgeKnown] = "y"
-		d[attrFieldBirthMin] = float64(lo)
-		d[attrFieldBirthMax] = float64(hi)
-		d[attrFieldRefYear] = float64(ref)
+		years := make([]string, 0, hi-lo+1+2*ageMaxTolerance)
+		for y := lo - ageMaxTolerance; y <= hi+ageMaxTolerance; y++ {
+			years = append(years, partYear(p, y))
+		}
+		d[attrFieldPartYear] = years
+		d[attrFieldBirth] = fmt.Sprintf("%d %d %d", lo, hi, ref)
 	} else {
-		d[attrFieldAgeKnown] = "n"
+		d[attrFieldPartYear] = p + "/?"
 	}
 	if t, ok := c.ObservedOn.Time(); ok {
 		d[attrFieldObserved] = t
@@ -460,6 +533,9 @@ func (x *AttributeIndex) Rebuild(ctx context.Context, src ChildSource) error {
 		return fmt.Errorf("rebuild attribute index: %w", err)
 	}
 	err = fillAttr(ctx, nidx, src)
+	if err == nil {
+		err = compactAttr(ctx, nidx)
+	}
 	if cerr := nidx.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close rebuilt index: %w", cerr)
 	}
@@ -534,6 +610,23 @@ func fillAttr(ctx context.Context, idx bleve.Index, src ChildSource) error {
 	return flush()
 }
 
+// compactAttr merges a freshly built index into one segment: a rebuild
+// leaves many small ones, and every query pays per segment.
+func compactAttr(ctx context.Context, idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("compact rebuilt index: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := sc.ForceMerge(ctx, nil); err != nil {
+		return fmt.Errorf("compact rebuilt index: %w", err)
+	}
+	return ctx.Err()
+}
+
 // Close marks the index clean, unless a write failed, and closes it.
 func (x *AttributeIndex) Close() error {
 	x.rebuildMu.Lock()
@@ -562,17 +655,25 @@ func (x *AttributeIndex) Close() error {
 // The query (built from Bleve query objects, never query-string text, so
 // whatever is typed into a name is only ever a term):
 //
-//	filter   kind = other kind; when q's age is known, birth years overlap
-//	         within a tolerance that widens with the gap between the two
-//	         observations (ageBands), or the record's age is unknown
-//	must not sex conflict (a female query excludes male records and the
-//	         reverse; unknown excludes nothing); status closed
-//	must     when q has name tokens: at least one of its name tokens agrees
-//	         folded, phonetically or within one edit (tokens of 5+ letters),
-//	         or a mark agrees at type/region precision; a query without
-//	         names matches every record the filters let through
-//	should   marks by type alone, same district, same state, same known
-//	         sex, known age (ranking and reasons only)
+//	where    the partitions of the other kind and of every sex that does
+//	         not conflict with q's (female excludes male and the reverse;
+//	         unknown excludes nothing): names and marks are indexed per
+//	         partition, so the name clauses search only these
+//	must     when q has name tokens: at least one agrees, folded, by
+//	         phonetic key, or within one edit (tokens of 5+ letters), or a
+//	         mark agrees at type/region precision; a query without names
+//	         matches every record of its partitions the filters let through
+//	filter   when q's age is known: birth years overlap within a tolerance
+//	         that widens with the gap between the two observations
+//	         (ageTolerance: 1 year up to a 2-year gap, 2 up to 6, then 3),
+//	         or the record's age is unknown. Bleve applies the widest
+//	         tolerance; the exact one is applied to the fetched hits (limit
+//	         and a margin), so a page can rarely come back short
+//	must not status closed
+//	should   marks by type alone, same district, same state (ranking)
+//
+// Reasons are read from the hits' stored fields, not from Bleve's
+// explanation or term locations, which cost on every document visited.
 func (x *AttributeIndex) Candidates(ctx context.Context, q *models.Child, limit int) ([]AttributeHit, error) {
 	if q == nil || !q.Kind.Valid() {
 		return nil, models.Errorf(models.EINVALID, "query kind must be %q or %q", models.KindMissing, models.KindFound)
@@ -581,8 +682,9 @@ func (x *AttributeIndex) Candidates(ctx context.Context, q *models.Child, limit 
 		return nil, models.Errorf(models.EINVALID, "limit must be between 1 and %d", MaxCandidates)
 	}
 	cq := newCandidateQuery(q)
-	req := bleve.NewSearchRequestOptions(cq.query, limit, 0, false)
-	req.IncludeLocations = true
+	// Fetch a margin beyond limit: the exact age test drops some hits.
+	req := bleve.NewSearchRequestOptions(cq.query, limit+limit/2+8, 0, false)
+	req.Fields = []string{attrFieldNames, attrFieldMarks, attrFieldState, attrFieldDistrict, attrFieldSex, attrFieldBirth}
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -596,17 +698,28 @@ func (x *AttributeIndex) Candidates(ctx context.Context, q *models.Child, limit 
 		}
 		return nil, fmt.Errorf("search candidates: %w", err)
 	}
-	hits := make([]AttributeHit, 0, len(res.Hits))
+	hits := make([]AttributeHit, 0, limit)
 	for _, h := range res.Hits {
-		hits = append(hits, AttributeHit{ID: h.ID, Score: h.Score, Matched: cq.reasons(h.Locations)})
+		if len(hits) == limit {
+			break
+		}
+		if !cq.ageOK(h.Fields) {
+			continue
+		}
+		hits = append(hits, AttributeHit{ID: h.ID, Score: h.Score, Matched: cq.reasons(h.Fields)})
 	}
 	return hits, nil
 }
 
 // candidateQuery is a built query and what is needed to read its hits.
 type candidateQuery struct {
-	query  query.Query
-	folded map[string]bool // q's folded name tokens: a "name" hit on another term is fuzzy
+	query query.Query
+	// What q brings, to explain hits with.
+	folded, phonetic, marks map[string]bool
+	district, state, sex    string
+	ageKnown                bool
+	birthLo, birthHi        int // q's birth years and the year its age was observed
+	birthRef                int
 }
 
 func termQuery(field, term string, boost float64) *query.TermQuery {
@@ -616,14 +729,8 @@ func termQuery(field, term string, boost float64) *query.TermQuery {
 	return t
 }
 
-func numRange(field string, lo, hi *float64) *query.NumericRangeQuery {
-	yes := true
-	r := query.NewNumericRangeInclusiveQuery(lo, hi, &yes, &yes)
-	r.SetField(field)
-	return r
-}
-
-func f64(v int) *float64 { f := float64(v); return &f }
+// partYear is the part_year term of a partition and a birth year.
+func partYear(part string, year int) string { return part + "/" + strconv.Itoa(year) }
 
 // queryNameTerms returns q's distinct folded tokens and phonetic keys, in
 // order of appearance and bounded so that a hostile query stays cheap.
@@ -648,69 +755,80 @@ func queryNameTerms(ns []string) (tokens, keys []string) {
 
 // newCandidateQuery builds the query documented on Candidates.
 func newCandidateQuery(q *models.Child) candidateQuery {
-	cq := candidateQuery{folded: map[string]bool{}}
-	bq := query.NewBooleanQuery(nil, nil, nil)
-
-	filters := []query.Query{termQuery(attrFieldKind, string(q.Kind.Other()), 1)}
-	if age := ageFilter(q); age != nil {
-		filters = append(filters, age)
+	cq := candidateQuery{folded: map[string]bool{}, phonetic: map[string]bool{}, marks: map[string]bool{}}
+	if q.Sex == models.SexFemale || q.Sex == models.SexMale {
+		cq.sex = string(q.Sex)
 	}
-	bq.AddFilter(query.NewConjunctionQuery(filters))
-
-	switch q.Sex {
-	case models.SexFemale:
-		bq.AddMustNot(termQuery(attrFieldSex, string(models.SexMale), 1))
-	case models.SexMale:
-		bq.AddMustNot(termQuery(attrFieldSex, string(models.SexFemale), 1))
-	}
-	bq.AddMustNot(termQuery(attrFieldStatus, string(models.StatusClosed), 1))
+	lo, hi, ref, ageKnown := birthYears(q)
+	cq.ageKnown, cq.birthLo, cq.birthHi, cq.birthRef = ageKnown, lo, hi, ref
+	cq.district, cq.state = placeTerm(q.Place.District), placeTerm(q.Place.State)
+	parts := queryPartitions(q)
 
 	var gate, should []query.Query
 	tokens, keys := queryNameTerms(q.Names)
 	for _, t := range tokens {
 		cq.folded[t] = true
-		gate = append(gate, termQuery(attrFieldName, t, boostFolded))
-		if utf8.RuneCountInString(t) >= 5 {
-			fz := query.NewFuzzyQuery(t)
-			fz.SetField(attrFieldName)
-			fz.SetFuzziness(1)
-			fz.SetBoost(boostFuzzy)
-			gate = append(gate, fz)
-		}
 	}
 	for _, k := range keys {
-		gate = append(gate, termQuery(attrFieldPhonetic, k, boostPhonetic))
+		cq.phonetic[k] = true
 	}
-	hasNames := len(tokens) > 0
-	for _, m := range markTerms(q.Marks) {
-		switch p := markPrecision(m); {
-		case p >= 3:
-			gate = append(gate, termQuery(attrFieldMarks, m, boostMarkSide))
-		case p == 2:
-			gate = append(gate, termQuery(attrFieldMarks, m, boostMarkArea))
-		default:
-			should = append(should, termQuery(attrFieldMarks, m, boostMarkType))
+	for _, p := range parts {
+		for _, t := range tokens {
+			gate = append(gate, termQuery(attrPrefixName+p, t, boostFolded))
+			if utf8.RuneCountInString(t) >= 5 {
+				fz := query.NewFuzzyQuery(t)
+				fz.SetField(attrPrefixName + p)
+				fz.SetFuzziness(1)
+				fz.SetBoost(boostFuzzy)
+				gate = append(gate, fz)
+			}
+		}
+		for _, k := range keys {
+			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
 		}
 	}
-	if d := placeTerm(q.Place.District); d != "" {
-		should = append(should, termQuery(attrFieldDistrict, d, boostDistrict))
+	for _, m := range markTerms(q.Marks) {
+		cq.marks[m] = true
+		for _, p := range parts {
+			switch n := markPrecision(m); {
+			case n >= 3:
+				gate = append(gate, termQuery(attrPrefixMarks+p, m, boostMarkSide))
+			case n == 2:
+				gate = append(gate, termQuery(attrPrefixMarks+p, m, boostMarkArea))
+			default:
+				should = append(should, termQuery(attrPrefixMarks+p, m, boostMarkType))
+			}
+		}
 	}
-	if s := placeTerm(q.Place.State); s != "" {
-		should = append(should, termQuery(attrFieldState, s, boostState))
+	if cq.district != "" {
+		should = append(should, termQuery(attrFieldDistrict, cq.district, boostDistrict))
 	}
-	if q.Sex == models.SexFemale || q.Sex == models.SexMale {
-		should = append(should, termQuery(attrFieldSex, string(q.Sex), boostSex))
-	}
-	if _, _, _, ok := birthYears(q); ok {
-		should = append(should, termQuery(attrFieldAgeKnown, "y", boostAge))
+	if cq.state != "" {
+		should = append(should, termQuery(attrFieldState, cq.state, boostState))
 	}
 
-	if hasNames {
+	bq := query.NewBooleanQuery(nil, nil, []query.Query{termQuery(attrFieldStatus, string(models.StatusClosed), 1)})
+	if len(tokens) > 0 {
+		// The name gate drives the search, in q's partitions only; the
+		// age filter tests its hits (Bleve filters do not score).
 		bq.AddMust(query.NewDisjunctionQuery(gate))
+		if age := ageFilter(q, parts, 1); age != nil {
+			bq.AddFilter(age)
+		}
 	} else {
-		// No names: marks only rank, and the filters decide.
+		// No names: the partitions (with the age test when q's age is
+		// known) drive, at a near-zero boost so that they do not rank;
+		// marks only rank.
+		must := ageFilter(q, parts, boostFilterOnly)
+		if must == nil {
+			ps := make([]query.Query, len(parts))
+			for i, p := range parts {
+				ps[i] = termQuery(attrFieldPart, p, boostFilterOnly)
+			}
+			must = query.NewDisjunctionQuery(ps)
+		}
+		bq.AddMust(must)
 		should = append(should, gate...)
-		bq.AddMust(query.NewMatchAllQuery())
 	}
 	if len(should) > 0 {
 		bq.AddShould(should...)
@@ -719,80 +837,140 @@ func newCandidateQuery(q *models.Child) candidateQuery {
 	return cq
 }
 
-// ageFilter is the birth-year overlap filter of Candidates, nil when q's age
-// is unknown. For each gap band: the record was observed within the band's
-// gap of q, and its birth years overlap q's widened by the band's tolerance.
-// Records of unknown age pass: no evidence either way.
-func ageFilter(q *models.Child) query.Query {
-	lo, hi, ref, ok := birthYears(q)
+// ageFilter is the index side of the age test of Candidates, nil when q's
+// age is unknown: a record of parts whose birth years meet q's at the widest
+// tolerance, or whose age is unknown (no evidence either way). Hits are then
+// held to the exact tolerance of their gap (ageMeets, in cq.ageOK).
+func ageFilter(q *models.Child, parts []string, boost float64) query.Query {
+	lo, hi, _, ok := birthYears(q)
 	if !ok {
 		return nil
 	}
-	alts := []query.Query{termQuery(attrFieldAgeKnown, "n", 1)}
-	prev := -1 // largest gap of the previous band
-	for _, b := range ageBands() {
-		overlap := []query.Query{
-			numRange(attrFieldBirthMin, nil, f64(hi+b.tolerance)),
-			numRange(attrFieldBirthMax, f64(lo-b.tolerance), nil),
+	var qs []query.Query
+	for _, p := range parts {
+		qs = append(qs, termQuery(attrFieldPartYear, p+"/?", boost))
+		for y := lo; y <= hi; y++ {
+			qs = append(qs, termQuery(attrFieldPartYear, partYear(p, y), boost))
 		}
-		switch {
-		case prev < 0 && b.maxGap >= 0: // first band: |gap| <= maxGap
-			overlap = append(overlap, numRange(attrFieldRefYear, f64(ref-b.maxGap), f64(ref+b.maxGap)))
-		case b.maxGap >= 0: // middle band: prev < |gap| <= maxGap
-			overlap = append(overlap, query.NewDisjunctionQuery([]query.Query{
-				numRange(attrFieldRefYear, f64(ref-b.maxGap), f64(ref-prev-1)),
-				numRange(attrFieldRefYear, f64(ref+prev+1), f64(ref+b.maxGap)),
-			}))
-		default: // last band: |gap| > prev
-			overlap = append(overlap, query.NewDisjunctionQuery([]query.Query{
-				numRange(attrFieldRefYear, nil, f64(ref-prev-1)),
-				numRange(attrFieldRefYear, f64(ref+prev+1), nil),
-			}))
-		}
-		alts = append(alts, query.NewConjunctionQuery(overlap))
-		prev = b.maxGap
 	}
-	return query.NewDisjunctionQuery(alts)
+	return query.NewDisjunctionQuery(qs)
 }
 
-// reasons reads which clauses a hit matched from its term locations.
-func (cq candidateQuery) reasons(locs search.FieldTermLocationMap) map[string][]string {
+// ageOK applies the exact age test to a hit's stored birth years.
+func (cq candidateQuery) ageOK(fields map[string]interface{}) bool {
+	if !cq.ageKnown {
+		return true
+	}
+	b := storedStrings(fields[attrFieldBirth])
+	if len(b) != 1 {
+		return true // age unknown
+	}
+	var lo, hi, ref int
+	if _, err := fmt.Sscanf(b[0], "%d %d %d", &lo, &hi, &ref); err != nil {
+		return true
+	}
+	return ageMeets(cq.birthLo, cq.birthHi, cq.birthRef, lo, hi, ref)
+}
+
+// reasons explains a hit from its stored fields: which of q's name
+// tokens, phonetic keys, marks and places it shares, and whether its sex
+// and age are known evidence. It runs on the returned hits only; term
+// locations would cost more, on every document the query visits.
+func (cq candidateQuery) reasons(fields map[string]interface{}) map[string][]string {
 	out := map[string][]string{}
 	add := func(reason, term string) {
-		if term == "" {
-			if _, ok := out[reason]; !ok {
-				out[reason] = nil
+		for _, t := range out[reason] {
+			if t == term {
+				return
 			}
-			return
 		}
 		out[reason] = append(out[reason], term)
 	}
-	for field, terms := range locs {
-		for term := range terms {
-			switch field {
-			case attrFieldName:
-				if cq.folded[term] {
-					add(ReasonNameFolded, term)
-				} else {
-					add(ReasonNameFuzzy, term)
-				}
-			case attrFieldPhonetic:
-				add(ReasonNamePhonetic, term)
-			case attrFieldMarks:
-				add(ReasonMarks, term)
-			case attrFieldDistrict:
-				add(ReasonDistrict, term)
-			case attrFieldState:
-				add(ReasonState, term)
-			case attrFieldSex:
-				add(ReasonSex, "")
-			case attrFieldAgeKnown:
-				add(ReasonAge, "")
+	for _, n := range storedStrings(fields[attrFieldNames]) {
+		for _, t := range nameTerms(n) {
+			switch {
+			case cq.folded[t]:
+				add(ReasonNameFolded, t)
+			case cq.phonetic[names.Key(t)]:
+				add(ReasonNamePhonetic, names.Key(t))
+			case utf8.RuneCountInString(t) >= 5 && cq.withinOneEdit(t):
+				add(ReasonNameFuzzy, t)
 			}
 		}
+	}
+	for _, m := range storedStrings(fields[attrFieldMarks]) {
+		for _, t := range markTerms(m) {
+			if cq.marks[t] {
+				add(ReasonMarks, t)
+			}
+		}
+	}
+	for _, f := range []struct{ field, reason, want string }{
+		{attrFieldDistrict, ReasonDistrict, cq.district},
+		{attrFieldState, ReasonState, cq.state},
+	} {
+		for _, v := range storedStrings(fields[f.field]) {
+			if t := placeTerm(v); t != "" && t == f.want {
+				add(f.reason, t)
+			}
+		}
+	}
+	if sex := storedStrings(fields[attrFieldSex]); cq.sex != "" && len(sex) == 1 && sex[0] == cq.sex {
+		out[ReasonSex] = nil
+	}
+	if cq.ageKnown && len(storedStrings(fields[attrFieldBirth])) == 1 {
+		out[ReasonAge] = nil
 	}
 	for _, ts := range out {
 		sort.Strings(ts)
 	}
 	return out
+}
+
+// withinOneEdit reports whether t is one edit from a fuzzed query token.
+func (cq candidateQuery) withinOneEdit(t string) bool {
+	for q := range cq.folded {
+		if utf8.RuneCountInString(q) >= 5 && oneEditApart(q, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneEditApart reports whether a and b differ by exactly one insertion,
+// deletion or substitution of a rune (Levenshtein distance 1).
+func oneEditApart(a, b string) bool {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > len(rb) {
+		ra, rb = rb, ra
+	}
+	if len(rb)-len(ra) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(ra) && ra[i] == rb[i] {
+		i++
+	}
+	if len(ra) == len(rb) {
+		return i < len(ra) && string(ra[i+1:]) == string(rb[i+1:])
+	}
+	return string(ra[i:]) == string(rb[i+1:])
+}
+
+// storedStrings reads a stored field as Bleve returns it: a string, or a
+// list for a field with several values.
+func storedStrings(v interface{}) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []interface{}:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

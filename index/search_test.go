@@ -542,3 +542,36 @@ func TestOpenRefusesForeignDirectory(t *testing.T) {
 		t.Errorf("foreign file gone: %v", err)
 	}
 }
+
+func TestOneEditApart(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"priyanka", "priyamka", true}, {"priyanka", "priyanka", false}, {"priyanka", "priyanaka", true},
+		{"priyanka", "riyanka", true}, {"priyanka", "priyank", true}, {"priyanka", "pryanak", false},
+		{"राहुल", "राहल", true}, {"", "a", true}, {"ab", "ba", false},
+	} {
+		if got := oneEditApart(c.a, c.b); got != c.want {
+			t.Errorf("oneEditApart(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestAgeToleranceWidensWithTheGap(t *testing.T) {
+	for _, c := range []struct{ gap, want int }{{0, 1}, {2, 1}, {-2, 1}, {3, 2}, {6, 2}, {-6, 2}, {7, 3}, {20, 3}} {
+		if got := ageTolerance(c.gap); got != c.want {
+			t.Errorf("ageTolerance(%d) = %d, want %d", c.gap, got, c.want)
+		}
+		if got := ageTolerance(c.gap); got > ageMaxTolerance {
+			t.Errorf("ageTolerance(%d) = %d over the maximum %d", c.gap, got, ageMaxTolerance)
+		}
+	}
+	// Born 2008-2011 (8-10 in 2019) and born 2005-2006: two years apart.
+	if ageMeets(2008, 2011, 2019, 2005, 2006, 2020) {
+		t.Errorf("a 1-year gap tolerated 2 years")
+	}
+	if !ageMeets(2008, 2011, 2019, 2005, 2006, 2024) {
+		t.Errorf("a 5-year gap did not tolerate 2 years")
+	}
+}
