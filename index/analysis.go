@@ -39,7 +39,7 @@ const (
 // analysisVersion is bumped whenever the mapping or the meaning of an
 // analyzer changes in this package. Changes in models/names or models/marks
 // are caught without a bump by analysisFingerprint.
-const analysisVersion = 1
+const analysisVersion = 2
 
 func init() {
 	must := func(err error) {
@@ -48,13 +48,13 @@ func init() {
 		}
 	}
 	must(registry.RegisterTokenizer(tokenizerName, func(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
-		return termsTokenizer(nameTerms), nil
+		return nameTokenizer{}, nil
 	}))
 	must(registry.RegisterTokenizer(tokenizerMarks, func(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
 		return termsTokenizer(markTerms), nil
 	}))
 	must(registry.RegisterTokenFilter(tokenFilterPhonetic, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
-		return mapFilter(names.Key), nil
+		return phoneticFilter{}, nil
 	}))
 	must(registry.RegisterTokenFilter(tokenFilterPlace, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return mapFilter(placeTerm), nil
@@ -105,6 +105,42 @@ func (f termsTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	return ts
 }
 
+// tokenTamil marks the tokens of a name written in Tamil letters, which do
+// not mark voicing: the phonetic filter adds a voicing-blind key for them.
+const tokenTamil analysis.TokenType = 100
+
+// nameTokenizer is the name analysis: nameTerms, with tokens of a name
+// written in Tamil typed tokenTamil.
+type nameTokenizer struct{}
+
+// Tokenize implements analysis.Tokenizer.
+func (nameTokenizer) Tokenize(input []byte) analysis.TokenStream {
+	s := string(input)
+	ts := termsTokenizer(nameTerms).Tokenize(input)
+	if writtenInTamil(s) {
+		for _, t := range ts {
+			t.Type = tokenTamil
+		}
+	}
+	return ts
+}
+
+// phoneticFilter replaces each token with its phonetic keys (phoneticKeys).
+type phoneticFilter struct{}
+
+// Filter implements analysis.TokenFilter.
+func (phoneticFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, 2*len(in))
+	for _, t := range in {
+		for _, k := range phoneticKeys(string(t.Term), t.Type == tokenTamil) {
+			c := *t
+			c.Term = []byte(k)
+			out = append(out, &c)
+		}
+	}
+	return out
+}
+
 // mapFilter rewrites each token's term; tokens that map to "" are dropped.
 type mapFilter func(string) string
 
@@ -133,15 +169,62 @@ func nameTerms(name string) []string {
 	return out
 }
 
-// phoneticTerms is the phonetic-name analysis: names.Key of each token.
+// phoneticTerms is the phonetic-name analysis of one name: the phonetic
+// keys of each of its tokens.
 func phoneticTerms(name string) []string {
+	tamil := writtenInTamil(name)
 	var out []string
 	for _, t := range nameTerms(name) {
-		if k := names.Key(t); k != "" {
-			out = append(out, k)
-		}
+		out = append(out, phoneticKeys(t, tamil)...)
 	}
 	return out
+}
+
+// Loose-key prefixes. Tamil letters do not mark voicing (கீதா folds to
+// "kitha"), so names.LooseKey, which folds voicing, is indexed for every
+// token, tagged by whether the name was written in Tamil; a query asks for
+// the loose keys of Tamil-written records, and, when it is Tamil-written
+// itself, of every record. Loose keys so meet only when one side is Tamil,
+// as in names.Compare; elsewhere voicing is evidence (Geeta is not Kita).
+const (
+	looseTamil = "~t:"
+	looseOther = "~:"
+)
+
+// phoneticKeys are the phonetic terms of one folded token: names.Key, and
+// the tagged loose key.
+func phoneticKeys(token string, tamil bool) []string {
+	k := names.Key(token)
+	if k == "" {
+		return nil
+	}
+	tag := looseOther
+	if tamil {
+		tag = looseTamil
+	}
+	return []string{k, tag + names.LooseKey(token)}
+}
+
+// queryLooseKeys are the loose-key terms a query token asks for.
+func queryLooseKeys(token string, tamil bool) []string {
+	l := names.LooseKey(token)
+	if l == "" {
+		return nil
+	}
+	if tamil {
+		return []string{looseTamil + l, looseOther + l}
+	}
+	return []string{looseTamil + l}
+}
+
+// writtenInTamil reports whether s has letters of the Tamil script.
+func writtenInTamil(s string) bool {
+	for _, r := range s {
+		if r >= 0x0B80 && r <= 0x0BFF {
+			return true
+		}
+	}
+	return false
 }
 
 // isPlaceNoise reports words people add around a place name that do not

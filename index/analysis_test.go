@@ -1,9 +1,12 @@
 package index
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // attrAnalyze runs a registered analyzer through the index mapping, the way
@@ -50,8 +53,13 @@ func TestScriptsFoldToOneToken(t *testing.T) {
 			t.Errorf("nameTerms(%q) = %q, want %q", s, got, latin)
 		}
 	}
-	if a, b := phoneticTerms("Shaikh"), phoneticTerms("Sheikh"); len(a) != 1 || !reflect.DeepEqual(a, b) {
-		t.Errorf("phonetic keys Shaikh %q, Sheikh %q: want one shared key", a, b)
+	if a, b := phoneticTerms("Shaikh"), phoneticTerms("Sheikh"); len(a) != 2 || !reflect.DeepEqual(a, b) {
+		t.Errorf("phonetic terms Shaikh %q, Sheikh %q: want one shared key and loose key", a, b)
+	}
+	// A Tamil-written name's loose key is tagged apart from a Latin one's.
+	ta, la := phoneticTerms("கீதா"), phoneticTerms("Geetha")
+	if len(ta) != 2 || len(la) != 2 || ta[1] != looseTamil+names.LooseKey("Geetha") || la[1] != looseOther+names.LooseKey("Geetha") {
+		t.Errorf("phonetic terms கீதா %q, Geetha %q", ta, la)
 	}
 }
 
@@ -104,7 +112,7 @@ func attrContains(xs []string, s string) bool {
 
 func TestAnalysisFingerprintIsStable(t *testing.T) {
 	a, b := analysisFingerprint(), analysisFingerprint()
-	if a != b || !strings.HasPrefix(a, "v1-") {
-		t.Errorf("fingerprint %q then %q: want equal, prefixed v1-", a, b)
+	if want := fmt.Sprintf("v%d-", analysisVersion); a != b || !strings.HasPrefix(a, want) {
+		t.Errorf("fingerprint %q then %q: want equal, prefixed %s", a, b, want)
 	}
 }

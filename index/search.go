@@ -732,21 +732,30 @@ func termQuery(field, term string, boost float64) *query.TermQuery {
 // partYear is the part_year term of a partition and a birth year.
 func partYear(part string, year int) string { return part + "/" + strconv.Itoa(year) }
 
-// queryNameTerms returns q's distinct folded tokens and phonetic keys, in
-// order of appearance and bounded so that a hostile query stays cheap.
+// queryNameTerms returns q's distinct folded tokens and the phonetic terms
+// they ask for (keys, and loose keys as phoneticKeys tags them), in order of
+// appearance and bounded so that a hostile query stays cheap.
 func queryNameTerms(ns []string) (tokens, keys []string) {
 	seenT, seenK := map[string]bool{}, map[string]bool{}
-	for _, n := range ns {
-		for _, t := range nameTerms(n) {
-			if !seenT[t] && len(tokens) < attrMaxQueryTokens {
-				seenT[t] = true
-				tokens = append(tokens, t)
-			}
+	addKey := func(k string) {
+		if !seenK[k] && len(keys) < 2*attrMaxQueryTokens {
+			seenK[k] = true
+			keys = append(keys, k)
 		}
-		for _, k := range phoneticTerms(n) {
-			if !seenK[k] && len(keys) < attrMaxQueryTokens {
-				seenK[k] = true
-				keys = append(keys, k)
+	}
+	for _, n := range ns {
+		tamil := writtenInTamil(n)
+		for _, t := range nameTerms(n) {
+			if seenT[t] || len(tokens) >= attrMaxQueryTokens {
+				continue
+			}
+			seenT[t] = true
+			tokens = append(tokens, t)
+			if k := names.Key(t); k != "" {
+				addKey(k)
+			}
+			for _, l := range queryLooseKeys(t, tamil) {
+				addKey(l)
 			}
 		}
 	}
@@ -887,12 +896,16 @@ func (cq candidateQuery) reasons(fields map[string]interface{}) map[string][]str
 		out[reason] = append(out[reason], term)
 	}
 	for _, n := range storedStrings(fields[attrFieldNames]) {
+		tamil := writtenInTamil(n)
 		for _, t := range nameTerms(n) {
+			keys := phoneticKeys(t, tamil)
 			switch {
 			case cq.folded[t]:
 				add(ReasonNameFolded, t)
-			case cq.phonetic[names.Key(t)]:
-				add(ReasonNamePhonetic, names.Key(t))
+			case len(keys) == 2 && cq.phonetic[keys[0]]:
+				add(ReasonNamePhonetic, keys[0])
+			case len(keys) == 2 && cq.phonetic[keys[1]]:
+				add(ReasonNamePhonetic, keys[1])
 			case utf8.RuneCountInString(t) >= 5 && cq.withinOneEdit(t):
 				add(ReasonNameFuzzy, t)
 			}

@@ -575,3 +575,22 @@ func TestAgeToleranceWidensWithTheGap(t *testing.T) {
 		t.Errorf("a 5-year gap did not tolerate 2 years")
 	}
 }
+
+func TestCandidatesTamilLettersMeetLatinByLooseKey(t *testing.T) {
+	x, _ := attrOpen(t)
+	attrPut(t, x,
+		attrKid("f-tamil", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "கீதா"),
+		attrKid("f-kita", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Kita"),
+	)
+	hits := attrSearch(t, x, attrKid("m", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Geetha"), 10)
+	// Voicing is blind only where one side is written in Tamil: Geetha
+	// meets கீதா, not Kita.
+	attrExpect(t, hits, "f-tamil")
+	attrHasReason(t, hits["f-tamil"], ReasonNamePhonetic)
+
+	attrPut(t, x, attrKid("m-latin", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Geetha"))
+	hits = attrSearch(t, x, attrKid("f-q", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "கீதா"), 10)
+	if _, ok := hits["m-latin"]; !ok {
+		t.Errorf("a Tamil-written query did not find Geetha: %v", attrIDs(hits))
+	}
+}
