@@ -104,13 +104,13 @@ func storeSource(ctx context.Context, s *index.Store) index.ChildSource {
 	}
 }
 
-// handler builds the HTTP API over the service.
-func (a *app) handler(keys []api.Key) http.Handler {
+// handler builds the HTTP API over the service, with cfg's keys and limits.
+func (a *app) handler(cfg api.Config) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.registerMetrics(reg)
-	srv := api.New(api.Config{Keys: keys}, api.Deps{
+	srv := api.New(cfg, api.Deps{
 		Children: a.service, Matches: a.service, Jobs: a.jobs, Audit: a.store,
 		Ready: func() error { return nil }, Logger: a.log, Registry: reg,
 	})

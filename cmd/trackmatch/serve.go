@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	addr := fs.String("addr", envOr("TRACKMATCH_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT; env TRACKMATCH_ADDR")
 	certFile := fs.String("tls-cert", envOr("TRACKMATCH_TLS_CERT", ""), "serve HTTPS with this certificate (PEM); env TRACKMATCH_TLS_CERT")
 	keyFile := fs.String("tls-key", envOr("TRACKMATCH_TLS_KEY", ""), "private key for --tls-cert (PEM); env TRACKMATCH_TLS_KEY")
+	ratePerSec := fs.String("rate-limit", envOr("TRACKMATCH_RATE_LIMIT", ""), fmt.Sprintf("requests a second each API key may make (default %d); env TRACKMATCH_RATE_LIMIT", api.DefaultRatePerSecond))
+	rateBurst := fs.String("rate-burst", envOr("TRACKMATCH_RATE_BURST", ""), fmt.Sprintf("requests each API key may make in a burst (default %d); env TRACKMATCH_RATE_BURST", api.DefaultRateBurst))
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -44,12 +48,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "trackmatch: --tls-cert and --tls-key go together")
 		return 2
 	}
+	apiCfg, err := rateConfig(*ratePerSec, *rateBurst)
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
+		return 2
+	}
 	keyText, err := apiKeys(cfg.Data, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "trackmatch:", err)
 		return 1
 	}
-	keys, err := api.ParseKeys(keyText)
+	apiCfg.Keys, err = api.ParseKeys(keyText)
 	if err != nil {
 		fmt.Fprintln(stderr, "trackmatch: TRACKMATCH_API_KEYS:", err)
 		return 2
@@ -89,7 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		shutdown(srv, log)
 		return 1
 	}
-	h := app.handler(keys)
+	h := app.handler(apiCfg)
 	handler.Store(&h)
 	log.Info("ready", "faces", app.faces.Len())
 
@@ -108,6 +117,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// rateConfig reads --rate-limit and --rate-burst ("" takes the API's
+// default): a positive number of requests a second and a positive burst.
+func rateConfig(perSec, burst string) (api.Config, error) {
+	var c api.Config
+	if perSec != "" {
+		v, err := strconv.ParseFloat(perSec, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return c, fmt.Errorf("--rate-limit must be a positive number of requests a second, got %q", perSec)
+		}
+		c.RatePerSecond = v
+	}
+	if burst != "" {
+		v, err := strconv.Atoi(burst)
+		if err != nil || v < 1 {
+			return c, fmt.Errorf("--rate-burst must be a positive whole number of requests, got %q", burst)
+		}
+		c.RateBurst = v
+	}
+	return c, nil
 }
 
 // shutdown lets requests in flight finish, for up to 30 seconds.
