@@ -68,7 +68,8 @@ func (s *Server) appendAudit(c *gin.Context, action string, status int) {
 	}
 }
 
-// listAudit handles GET /v1/audit?limit&cursor.
+// listAudit handles GET /v1/audit?since&limit&cursor: entries oldest
+// first, from since when given.
 func (s *Server) listAudit(c *gin.Context) error {
 	limit, err := queryLimit(c, auditLimit())
 	if err != nil {
@@ -78,9 +79,13 @@ func (s *Server) listAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, next, err := s.audit.ListAudit(c.Request.Context(), time.Time{}, limit, cursor)
+	since, err := querySince(c)
 	if err != nil {
 		return err
+	}
+	entries, next, err := s.audit.ListAudit(c.Request.Context(), since, limit, cursor)
+	if err != nil {
+		return pageError(err, cursor)
 	}
 	c.JSON(http.StatusOK, auditView{Entries: nonNil(entries), NextCursor: next})
 	return nil

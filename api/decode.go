@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -216,7 +217,8 @@ type queryParam struct {
 	number   bool     // a number in [min, max]
 	min, max float64
 	def      int
-	maxLen   int // strings: longest accepted
+	maxLen   int  // strings: longest accepted
+	dateTime bool // an RFC 3339 time
 }
 
 // limitSpec is a page-size parameter's default and maximum.
@@ -259,6 +261,30 @@ func queryCursor(c *gin.Context) (string, error) {
 		return "", badRequest("cursor is not one this server issued")
 	}
 	return v, nil
+}
+
+// pageError is err from a store listing a page: a store refuses a cursor
+// it did not issue with EINVALID, which is the same bad request queryCursor
+// gives for one it can tell is malformed itself, not a record's validation.
+func pageError(err error, cursor string) error {
+	if cursor != "" && models.ErrorCode(err) == models.EINVALID {
+		return badRequest("cursor is not one this server issued")
+	}
+	return err
+}
+
+// querySince parses the "since" parameter, an RFC 3339 time; absent is the
+// zero time.
+func querySince(c *gin.Context) (time.Time, error) {
+	v, ok := c.GetQuery("since")
+	if !ok {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, badRequest("since must be a time in RFC 3339 form, e.g. 2025-01-31T00:00:00Z")
+	}
+	return t, nil
 }
 
 // queryProbability parses a probability parameter in [0, 1]; absent is 0.

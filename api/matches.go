@@ -27,7 +27,7 @@ func (s *Server) listMatches(c *gin.Context) error {
 	}
 	ms, next, err := s.matches.ListMatches(c.Request.Context(), f)
 	if err != nil {
-		return err
+		return pageError(err, f.Cursor)
 	}
 	c.JSON(http.StatusOK, matchesView{Matches: nonNil(ms), NextCursor: next})
 	return nil

@@ -161,6 +161,8 @@ func (q queryParam) schema() *openapi3.Schema {
 		return openapi3.NewIntegerSchema().WithMin(q.min).WithMax(q.max).WithDefault(q.def)
 	case q.number:
 		return openapi3.NewFloat64Schema().WithMin(q.min).WithMax(q.max)
+	case q.dateTime:
+		return openapi3.NewDateTimeSchema()
 	case q.enum != nil:
 		vals := make([]any, len(q.enum))
 		for i, v := range q.enum {

@@ -205,9 +205,13 @@ func (s *Server) routes() []route {
 		},
 		{
 			method: http.MethodGet, path: "/v1/audit", op: "listAudit",
-			summary: "The audit trail, newest first, one page at a time.",
+			summary: "The audit trail, oldest first (from since, when given), one page at a time.",
 			roles:   admin, action: "audit",
-			query:  []queryParam{limitParam(auditLimit()), cursorParam()},
+			query: []queryParam{
+				{name: "since", desc: "only entries at or after this time (RFC 3339); from the beginning when absent", dateTime: true},
+				limitParam(auditLimit()),
+				cursorParam(),
+			},
 			ok:     []okResponse{{status: 200, body: auditView{}}},
 			handle: s.listAudit,
 		},
