@@ -281,6 +281,7 @@ func (s *Server) newEngine(routes []route) *gin.Engine {
 		chain = append(chain, s.wrap(r.handle))
 		e.Handle(r.method, r.path, chain...)
 	}
+	s.registerWeb(e) // the investigator page: not API operations, so not in the table
 	return e
 }
 
