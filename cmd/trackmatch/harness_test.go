@@ -18,8 +18,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -355,4 +356,69 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// loadTransport keeps enough idle connections for the load and crash
+// tests' concurrent clients (http.DefaultTransport keeps two per host).
+var loadTransport = &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}
+
+// Try sends a request like Do but returns transport errors instead of
+// failing the test: crash and load tests expect requests to fail while the
+// server is killed under them or refuses them.
+func (s *server) Try(ctx context.Context, method, path, key, contentType string, body io.Reader) (response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, body)
+	if err != nil {
+		return response{}, err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := (&http.Client{Transport: loadTransport}).Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// PID is the running server's process id.
+func (s *server) PID() int { return s.cmd.Process.Pid }
+
+// keyRing is a set of API keys of one role handed out in turn, so that a
+// load test's clients are not throttled by the per-key rate limit.
+type keyRing struct {
+	role string
+	keys []string
+	next atomic.Uint64
+}
+
+// newKeyRing makes n keys of role.
+func newKeyRing(role string, n int) *keyRing {
+	k := &keyRing{role: role}
+	for i := range n {
+		k.keys = append(k.keys, fmt.Sprintf("%s-load-key-%04d-0123456789", role, i))
+	}
+	return k
+}
+
+// Next returns the next key in turn.
+func (k *keyRing) Next() string { return k.keys[int(k.next.Add(1)-1)%len(k.keys)] }
+
+// keysEnv is the TRACKMATCH_API_KEYS setting for the harness's three keys
+// plus every key of rings.
+func keysEnv(rings ...*keyRing) string {
+	pairs := []string{"admin:" + adminKey, "portal:" + portalKey, "investigator:" + investigatorKey}
+	for _, r := range rings {
+		for _, k := range r.keys {
+			pairs = append(pairs, r.role+":"+k)
+		}
+	}
+	return "TRACKMATCH_API_KEYS=" + strings.Join(pairs, ",")
 }
