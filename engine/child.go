@@ -56,6 +56,8 @@ func (s *Service) GetChild(ctx context.Context, id string) (*models.Child, error
 // UpdateChild replaces a record's editable fields. Its id, kind, photos and
 // creation time stay.
 func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (*models.Child, error) {
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
 	old, err := s.store.GetChild(ctx, id)
 	if err != nil {
 		return nil, err
@@ -86,6 +88,8 @@ func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (
 // DeleteChild erases a record, its photos, descriptors, index entries and
 // matches.
 func (s *Service) DeleteChild(ctx context.Context, id string) error {
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
 	old, err := s.store.GetChild(ctx, id)
 	if err != nil {
 		return err
@@ -105,8 +109,8 @@ func (s *Service) DeleteChild(ctx context.Context, id string) error {
 // AddPhoto finds the faces in a photo and stores it with the child. A photo
 // with no face is refused with ENOFACE and nothing is stored.
 func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*models.Photo, error) {
-	child, err := s.store.GetChild(ctx, childID)
-	if err != nil {
+	// Refuse an unknown record before the costly analysis.
+	if _, err := s.store.GetChild(ctx, childID); err != nil {
 		return nil, err
 	}
 	a, err := s.photos.Analyze(ctx, data)
@@ -114,6 +118,15 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 		return nil, err
 	}
 	if err := a.RequireFace(); err != nil {
+		return nil, err
+	}
+	// Read the record again under the lock: it may have been updated or
+	// deleted during the analysis, and the touch below must neither undo
+	// an update nor bring a deleted record back.
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
+	child, err := s.store.GetChild(ctx, childID)
+	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)

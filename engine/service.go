@@ -63,6 +63,11 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	createMu sync.Mutex // serialises creates so external_ref stays unique
+	// recordMu serialises every read-modify-write of a stored record
+	// (update, the touch after a photo, delete, status), and keeps the
+	// in-memory indexes in step with the store's order of writes. It is
+	// never held across face analysis.
+	recordMu sync.Mutex
 	counts   kindCounts // records of each kind, for the gallery-size prior
 }
 
