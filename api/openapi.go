@@ -189,7 +189,7 @@ func (r route) requestBody(cfg Config) (*openapi3.RequestBodyRef, error) {
 			WithRequired(r.body == bodyJSON).WithJSONSchemaRef(s)}, nil
 	case bodyPhoto:
 		photo := binarySchema()
-		photo.Description = fmt.Sprintf("the image (JPEG, PNG, ...), at most %d bytes", cfg.MaxPhotoBytes)
+		photo.Description = fmt.Sprintf("a still JPEG, PNG or WebP photo, at most %d bytes (others are 415; damaged ones 422)", cfg.MaxPhotoBytes)
 		s := openapi3.NewObjectSchema().WithProperty("photo", photo)
 		s.Required = []string{"photo"}
 		return &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
@@ -201,7 +201,7 @@ func (r route) requestBody(cfg Config) (*openapi3.RequestBodyRef, error) {
 		}
 		q.Value.Description = "the query record: its kind is the side of the child sought from (missing searches found, found searches missing)"
 		photos := openapi3.NewArraySchema().WithItems(binarySchema()).WithMaxItems(int64(cfg.MaxPhotosPerSearch))
-		photos.Description = fmt.Sprintf("zero to %d photos, each at most %d bytes", cfg.MaxPhotosPerSearch, cfg.MaxPhotoBytes)
+		photos.Description = fmt.Sprintf("zero to %d JPEG, PNG or WebP photos, each at most %d bytes", cfg.MaxPhotosPerSearch, cfg.MaxPhotoBytes)
 		s := openapi3.NewObjectSchema().WithPropertyRef("query", q).WithProperty("photo", photos)
 		s.Required = []string{"query"}
 		mt := openapi3.NewMediaType().WithSchema(s).
