@@ -70,15 +70,16 @@ const (
 )
 
 // Defaults for StoreOptions, chosen for a 2-core, 24 GiB machine that also
-// runs dlib, Bleve and the vector index: Badger stays under about 0.7 GiB.
+// runs dlib, Bleve and the vector index: Badger stays under about 0.8 GiB.
 const (
 	// DefaultMemTableSize bounds the memtable; Badger refuses a transaction
-	// over 15% of it, so 128 MiB admits a photo of up to about 19 MiB.
-	DefaultMemTableSize = 128 << 20
+	// over 15% of it, so 160 MiB admits a photo of up to about 24 MiB, above
+	// the API's 20 MB photo limit with room for the metadata.
+	DefaultMemTableSize = 160 << 20
 	// MinMemTableSize is the smallest memtable Badger accepts with values
 	// kept in the LSM tree up to 1 MiB (the transaction limit is 15% of it).
 	MinMemTableSize = 8 << 20
-	// DefaultNumMemtables is how many memtables may wait for a flush (3 x 128 MiB).
+	// DefaultNumMemtables is how many memtables may wait for a flush (3 x 160 MiB).
 	DefaultNumMemtables = 3
 	// DefaultBlockCacheSize caches decrypted blocks; used only with encryption,
 	// since plaintext blocks are read straight from the OS page cache.
