@@ -23,8 +23,13 @@ type NameFrequency interface {
 // Levels of the attribute fields, shared with the scorer's models.Params.
 // An empty level means the field is unknown on either side: no evidence.
 const (
-	// FieldName takes the names.Level values: exact, folded, phonetic,
-	// fuzzy, initial, none.
+	// FieldName takes the names.Level values (exact, folded, phonetic,
+	// fuzzy, initial, none) and NamePartial.
+
+	// NamePartial: the given names agree but each name keeps a word the
+	// other does not share (names.Comparison.Partial, "Priya Sharma" /
+	// "Priya Verma"): weaker than any agreement on the whole name.
+	NamePartial = "partial"
 
 	AgeOverlap = "overlap" // age ranges overlap once moved to one date
 	AgeNear    = "near"    // apart by no more than AgeTolerance
@@ -178,24 +183,42 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 	}
 	words := nameWords(c.Level, c.Matched)
 	if c.Partial && c.Level != names.LevelNone {
+		// A family name on each side disagrees: its own, weaker level.
+		fc.Level = NamePartial
 		words += "; other words of the names differ"
 	}
 	fc.Detail = fmt.Sprintf("names: '%s' %s '%s' (%s)", nameA, sep, nameB, words)
-	switch c.Level {
-	case names.LevelExact, names.LevelFolded, names.LevelPhonetic:
+	switch fc.Level {
+	case string(names.LevelExact), string(names.LevelFolded), string(names.LevelPhonetic):
 		fc.TermFrequency = nameTermFrequency(c, freq)
 	}
 	return fc
 }
 
-// nameTermFrequency is the frequency of the agreeing given-name token: the
-// first token of the missing child's agreeing name when it is among the
-// agreeing tokens, else the strongest agreeing token, looked up folded
-// (names.Fold). Of the two spellings the commoner counts, so that a rare
-// spelling of a common name does not weigh as a rare name.
+// comparisonFrequency is what names.Frequencies offers beyond Of: how
+// common the whole agreement of a comparison is.
+type comparisonFrequency interface {
+	OfComparison(c names.Comparison) float64
+}
+
+// nameTermFrequency is how common the agreement c is among records. When
+// freq can say it for the whole comparison (names.Frequencies.OfComparison:
+// the product over the agreeing words, so that "Rahul Sharma" agreeing in
+// both words weighs more than "Rahul" alone, which a common given name
+// alone cannot tell apart), that is the answer. Otherwise it is the
+// frequency of the agreeing given-name token: the first token of the
+// missing child's agreeing name when it is among the agreeing tokens, else
+// the strongest agreeing token, looked up folded (names.Fold). Either way
+// the commoner of the two spellings counts, so that a rare spelling of a
+// common name does not weigh as a rare name.
 func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 	if freq == nil || len(c.Matched) == 0 {
 		return 0
+	}
+	if cf, ok := freq.(comparisonFrequency); ok {
+		if f := cf.OfComparison(c); f > 0 && !math.IsNaN(f) {
+			return min(f, 1)
+		}
 	}
 	strong := func(l names.Level) bool {
 		return l == names.LevelExact || l == names.LevelFolded || l == names.LevelPhonetic

@@ -256,7 +256,8 @@ func TestCompareNames(t *testing.T) {
 		{"Puja", "पूजा", names.LevelFolded, "names: 'Puja' ~ 'पूजा' (same after script folding)", true},
 		{"Puja Kumari", "पूजा", names.LevelFolded, "names: 'Puja Kumari' ~ 'पूजा' (same after script folding)", true},
 		{"Puja", "Rekha", names.LevelNone, "names: 'Puja' vs 'Rekha' (no name agrees)", false},
-		{"PUJA Sharma", "Puja Verma", names.LevelExact, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", true},
+		// Family names differ: the partial level, weighed without term frequency.
+		{"PUJA Sharma", "Puja Verma", NamePartial, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", false},
 	}
 	for _, tt := range tests {
 		c := compareNames([]string{tt.a}, []string{tt.b}, freq)
@@ -287,5 +288,29 @@ func TestFoldLabel(t *testing.T) {
 		if got := foldLabel(in); got != want {
 			t.Errorf("foldLabel(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestNameTermFrequencyOfWholeAgreement: with names.Frequencies, a name
+// agreeing in both words is rarer than its given name alone, and a common
+// given name that agrees alone weighs as common.
+func TestNameTermFrequencyOfWholeAgreement(t *testing.T) {
+	freq := names.NewFrequencies()
+	for range 50 {
+		freq.Add([]string{"Rahul Kumar"})
+	}
+	freq.Add([]string{"Rahul Sharma"})
+	freq.Add([]string{"Sunita Sharma"})
+	full := compareNames([]string{"Rahul Sharma"}, []string{"Rahul Sharma"}, freq)
+	given := compareNames([]string{"Rahul"}, []string{"Rahul Sharma"}, freq)
+	if full.Level != string(names.LevelExact) || given.Level != string(names.LevelExact) {
+		t.Fatalf("levels %q and %q, want exact", full.Level, given.Level)
+	}
+	want := freq.Of("rahul") * freq.Of("sharma")
+	if math.Abs(full.TermFrequency-want) > 1e-15 || !(given.TermFrequency > 10*full.TermFrequency) {
+		t.Fatalf("term frequency of the full name %g (want %g), of the given name %g", full.TermFrequency, want, given.TermFrequency)
+	}
+	if math.Abs(given.TermFrequency-freq.Of("rahul")) > 1e-15 {
+		t.Fatalf("given name alone: %g, want %g", given.TermFrequency, freq.Of("rahul"))
 	}
 }

@@ -21,7 +21,7 @@ func TestDefaultParams(t *testing.T) {
 	}
 	// The level names are the contract with the attribute comparisons.
 	contract := map[string][]string{
-		FieldName:     {"exact", "folded", "phonetic", "fuzzy", "initial", "none"},
+		FieldName:     {"exact", "folded", "phonetic", "fuzzy", "partial", "initial", "none"},
 		FieldAge:      {"overlap", "near", "far"},
 		FieldSex:      {"same", "conflict"},
 		FieldMarks:    {"match", "partial", "conflict", "none"},
@@ -171,15 +171,18 @@ func TestEstimateEMRecoversM(t *testing.T) {
 	}
 	t.Logf("EM: %d iterations, λ=%.4f (true 0.2)", rep.Iterations, rep.Lambda)
 	for _, f := range s.fields {
-		tol := 0.025
+		tol, utol := 0.025, 0.01
 		if f == FieldFace {
-			tol = 0.05 // eight groups share the matches
+			// Nine groups share the matches; and the random pairs, about
+			// 12,000 per group, measure a band's u of 0.3 to ±0.0045, so
+			// the largest error of 90 levels is near 3 sd.
+			tol, utol = 0.05, 0.015
 		}
 		dm, lm := maxDiff(got, truth, f, getM)
 		du, lu := maxDiff(got, truth, f, getU)
 		bm, _ := maxDiff(base, truth, f, getM)
 		t.Logf("%-8s max|m−true| %.4f (%s; start %.3f)  max|u−true| %.4f (%s)", f, dm, lm, bm, du, lu)
-		if dm > tol || du > 0.01 {
+		if dm > tol || du > utol {
 			t.Errorf("%s: m off by %.4f at %s, u off by %.4f at %s", f, dm, lm, du, lu)
 		}
 	}
@@ -257,10 +260,10 @@ func TestEstimateFromDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// m = (count + 20·prior) / (200 + 20).
-	if want := (180 + 20*0.44) / 220; math.Abs(got.Fields[FieldName].Levels["exact"].M-want) > 1e-12 {
+	if want := (180 + 20*base.Fields[FieldName].Levels["exact"].M) / 220; math.Abs(got.Fields[FieldName].Levels["exact"].M-want) > 1e-12 {
 		t.Fatalf("m(exact) = %v, want %v", got.Fields[FieldName].Levels["exact"].M, want)
 	}
-	if want := 20 * 0.20 / 220; math.Abs(got.Fields[FieldName].Levels["folded"].M-want) > 1e-12 {
+	if want := 20 * base.Fields[FieldName].Levels["folded"].M / 220; math.Abs(got.Fields[FieldName].Levels["folded"].M-want) > 1e-12 {
 		t.Fatalf("unseen level m(folded) = %v, want %v", got.Fields[FieldName].Levels["folded"].M, want)
 	}
 	if got.Fields[FieldName].Levels["exact"].U != base.Fields[FieldName].Levels["exact"].U {
@@ -273,7 +276,7 @@ func TestEstimateFromDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (100 + 20*0.003) / 120; math.Abs(withU.Fields[FieldName].Levels["exact"].U-want) > 1e-12 {
+	if want := (100 + 20*base.Fields[FieldName].Levels["exact"].U) / 120; math.Abs(withU.Fields[FieldName].Levels["exact"].U-want) > 1e-12 {
 		t.Fatalf("u(exact) = %v, want %v", withU.Fields[FieldName].Levels["exact"].U, want)
 	}
 	// A few decisions only nudge.
