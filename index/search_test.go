@@ -208,17 +208,18 @@ func TestCandidatesCompareAgeOverTime(t *testing.T) {
 		t.Errorf("unknown age reported as agreeing: %v", hits["f-unknown"].Matched)
 	}
 
-	// The tolerance widens with the gap: born 2005-2006 (14 in 2020) is two
-	// years from q's 2008-2011: outside the 1-year tolerance of a 1-year gap.
-	attrPut(t, x, attrKid("f-14-2020", models.KindFound, models.SexMale, "2020-06-01", 14, 14, "Ravi"))
-	if _, ok := attrSearch(t, x, q, 10)["f-14-2020"]; ok {
-		t.Errorf("14 in 2020 met 8-10 in 2019")
+	// The tolerance widens with the gap: born 2004-2005 (15 in 2020) is
+	// three years from q's 2008-2011: outside the 2-year tolerance of a
+	// 1-year gap.
+	attrPut(t, x, attrKid("f-15-2020", models.KindFound, models.SexMale, "2020-06-01", 15, 15, "Ravi"))
+	if _, ok := attrSearch(t, x, q, 10)["f-15-2020"]; ok {
+		t.Errorf("15 in 2020 met 8-10 in 2019")
 	}
-	// ... but within the 2-year tolerance of a 5-year gap (18 in 2024, also
-	// born 2005-2006).
-	attrPut(t, x, attrKid("f-18-2024", models.KindFound, models.SexMale, "2024-06-01", 18, 18, "Ravi"))
-	if _, ok := attrSearch(t, x, q, 10)["f-18-2024"]; !ok {
-		t.Errorf("18 in 2024 (born 2005-2006, 5 years on) did not meet 8-10 in 2019 (born 2008-2011, tolerance 2)")
+	// ... but within the 3-year tolerance of a 5-year gap (19 in 2024, also
+	// born 2004-2005).
+	attrPut(t, x, attrKid("f-19-2024", models.KindFound, models.SexMale, "2024-06-01", 19, 19, "Ravi"))
+	if _, ok := attrSearch(t, x, q, 10)["f-19-2024"]; !ok {
+		t.Errorf("19 in 2024 (born 2004-2005, 5 years on) did not meet 8-10 in 2019 (born 2008-2011, tolerance 3)")
 	}
 }
 
@@ -559,7 +560,7 @@ func TestOneEditApart(t *testing.T) {
 }
 
 func TestAgeToleranceWidensWithTheGap(t *testing.T) {
-	for _, c := range []struct{ gap, want int }{{0, 1}, {2, 1}, {-2, 1}, {3, 2}, {6, 2}, {-6, 2}, {7, 3}, {20, 3}} {
+	for _, c := range []struct{ gap, want int }{{0, 2}, {2, 2}, {-2, 2}, {3, 3}, {6, 3}, {-6, 3}, {7, 4}, {20, 4}} {
 		if got := ageTolerance(c.gap); got != c.want {
 			t.Errorf("ageTolerance(%d) = %d, want %d", c.gap, got, c.want)
 		}
@@ -567,12 +568,12 @@ func TestAgeToleranceWidensWithTheGap(t *testing.T) {
 			t.Errorf("ageTolerance(%d) = %d over the maximum %d", c.gap, got, ageMaxTolerance)
 		}
 	}
-	// Born 2008-2011 (8-10 in 2019) and born 2005-2006: two years apart.
-	if ageMeets(2008, 2011, 2019, 2005, 2006, 2020) {
-		t.Errorf("a 1-year gap tolerated 2 years")
+	// Born 2008-2011 (8-10 in 2019) and born 2004-2005: three years apart.
+	if ageMeets(2008, 2011, 2019, 2004, 2005, 2020) {
+		t.Errorf("a 1-year gap tolerated 3 years")
 	}
-	if !ageMeets(2008, 2011, 2019, 2005, 2006, 2024) {
-		t.Errorf("a 5-year gap did not tolerate 2 years")
+	if !ageMeets(2008, 2011, 2019, 2004, 2005, 2024) {
+		t.Errorf("a 5-year gap did not tolerate 3 years")
 	}
 }
 
