@@ -18,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trackmatch/trackmatch/models"
 	"github.com/trackmatch/trackmatch/models/names"
@@ -25,8 +26,9 @@ import (
 
 // AttributeIndex is the Bleve index of every record's retrieval attributes
 // (names folded and phonetic, marks, age as birth years, sex, kind, place,
-// date, status). It finds candidates for a record without faces; the store
-// stays the source of truth and the index is derived from it.
+// date, status). It finds candidates for a record by attributes alone; the
+// store stays the source of truth and the index is derived from it. One
+// process at a time may open it (a second gets EUNAVAILABLE).
 //
 // Consistency. The index lives beside the store (DIR/bleve beside
 // DIR/badger) and is written after the store, so a crash can leave it
@@ -115,7 +117,8 @@ const (
 	attrRebuildSuffix  = ".rebuild"
 	attrOldSuffix      = ".old"
 	attrRebuildBatch   = 5000
-	attrMaxQueryTokens = 32
+	attrMaxQueryTokens = 32 // distinct name tokens, and mark terms, a query uses
+	attrMaxFuzzyRunes  = 24 // longer tokens are not names: no fuzzy automaton for them
 )
 
 // attrPartition names the partition of a kind and sex.
@@ -228,8 +231,11 @@ func OpenAttributeIndex(path string) (*AttributeIndex, error) {
 // openOrCreateAttr opens or creates the index at path and says why an
 // existing one is out of date.
 func openOrCreateAttr(path string) (bleve.Index, string, error) {
-	idx, err := bleve.Open(path)
+	idx, err := openAttr(path)
 	switch {
+	case errors.Is(err, bberrors.ErrTimeout):
+		return nil, "", fmt.Errorf("open attribute index: %w",
+			models.Errorf(models.EUNAVAILABLE, "the attribute index is in use by another process"))
 	case err == nil:
 		reason, err := attrStaleReason(idx)
 		if err != nil {
@@ -241,8 +247,9 @@ func openOrCreateAttr(path string) (bleve.Index, string, error) {
 		idx, err := createAttr(path)
 		return idx, "", err
 	}
-	// The path exists but does not open. Delete it only if it is a Bleve
-	// index (or an empty directory): never a directory we do not know.
+	// The path exists but does not open, and not for want of the lock.
+	// Delete it only if it is a Bleve index (or an empty directory): never
+	// a directory we do not know.
 	entries, rerr := os.ReadDir(path)
 	_, merr := os.Stat(filepath.Join(path, "index_meta.json"))
 	if rerr != nil || (len(entries) > 0 && merr != nil) {
@@ -260,6 +267,15 @@ func openOrCreateAttr(path string) (bleve.Index, string, error) {
 		reason = "the index could not be opened and was recreated empty"
 	}
 	return idx, reason, nil
+}
+
+// attrLockWait is how long opening waits for another process's lock on the
+// index; Bleve would otherwise wait for ever.
+const attrLockWait = "1s"
+
+// openAttr opens an existing index.
+func openAttr(path string) (bleve.Index, error) {
+	return bleve.OpenUsing(path, map[string]interface{}{"bolt_timeout": attrLockWait})
 }
 
 // attrStaleReason reads the consistency facts of an opened index.
@@ -368,8 +384,8 @@ func attrMapping() *mapping.IndexMappingImpl {
 // ObservedOn, else the record's creation; ok is false when age or date is
 // unknown.
 func birthYears(c *models.Child) (lo, hi, refYear int, ok bool) {
-	if c.Age == nil {
-		return 0, 0, 0, false
+	if a := c.Age; a == nil || a.Min < 0 || a.Max < a.Min || a.Max > models.MaxAgeYears {
+		return 0, 0, 0, false // unknown, or not an age Validate allows: no evidence
 	}
 	ref, okRef := c.ObservedOn.Time()
 	if !okRef {
@@ -441,6 +457,9 @@ func checkChild(c *models.Child) error {
 	}
 	if !c.Kind.Valid() {
 		return models.Errorf(models.EINVALID, "record kind must be %q or %q", models.KindMissing, models.KindFound)
+	}
+	if !c.Sex.Valid() {
+		return models.Errorf(models.EINVALID, "record sex must be %q, %q or %q", models.SexFemale, models.SexMale, models.SexUnknown)
 	}
 	return nil
 }
@@ -570,7 +589,7 @@ func (x *AttributeIndex) Rebuild(ctx context.Context, src ChildSource) error {
 		return fmt.Errorf("swap rebuilt index: %w", err)
 	}
 	_ = os.RemoveAll(old)
-	idx, err := bleve.Open(x.path)
+	idx, err := openAttr(x.path)
 	if err != nil {
 		return fmt.Errorf("open rebuilt index: %w", err)
 	}
@@ -792,7 +811,7 @@ func newCandidateQuery(q *models.Child) candidateQuery {
 	for _, p := range parts {
 		for _, t := range tokens {
 			gate = append(gate, termQuery(attrPrefixName+p, t, boostFolded))
-			if utf8.RuneCountInString(t) >= 5 {
+			if n := utf8.RuneCountInString(t); n >= 5 && n <= attrMaxFuzzyRunes {
 				fz := query.NewFuzzyQuery(t)
 				fz.SetField(attrPrefixName + p)
 				fz.SetFuzziness(1)
@@ -804,7 +823,11 @@ func newCandidateQuery(q *models.Child) candidateQuery {
 			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
 		}
 	}
-	for _, m := range markTerms(q.Marks) {
+	mts := markTerms(q.Marks)
+	if len(mts) > attrMaxQueryTokens {
+		mts = mts[:attrMaxQueryTokens]
+	}
+	for _, m := range mts {
 		cq.marks[m] = true
 		for _, p := range parts {
 			switch n := markPrecision(m); {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/trackmatch/trackmatch/models"
@@ -343,6 +344,17 @@ func TestCandidatesRefuseBadArguments(t *testing.T) {
 	if err := x.Index(context.Background(), &models.Child{Kind: models.KindFound}); models.ErrorCode(err) != models.EINVALID {
 		t.Errorf("record without id: error %v, want %s", err, models.EINVALID)
 	}
+	if err := x.Index(context.Background(), &models.Child{ID: "x", Kind: models.KindFound, Sex: "alien"}); models.ErrorCode(err) != models.EINVALID {
+		t.Errorf("record of unknown sex value: error %v, want %s", err, models.EINVALID)
+	}
+	// An unvalidated query stays bounded: an absurd age is no evidence, and
+	// long text gives a bounded number of clauses.
+	attrPut(t, x, attrKid("m-1", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Pooja"))
+	huge := attrKid("q", models.KindFound, models.SexFemale, "2022-01-01", 0, 1_000_000_000, strings.Repeat("Pooja Priyanka Sunita ", 500), strings.Repeat("x", 5000))
+	huge.Marks = strings.Repeat("mole on left cheek, scar on right hand, ", 200)
+	if hits, err := x.Candidates(context.Background(), huge, 10); err != nil || len(hits) != 1 {
+		t.Errorf("hostile query: %d hits, %v; want the one Pooja", len(hits), err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := x.Candidates(ctx, q, 10); !errors.Is(err, context.Canceled) {
@@ -593,5 +605,16 @@ func TestCandidatesTamilLettersMeetLatinByLooseKey(t *testing.T) {
 	hits = attrSearch(t, x, attrKid("f-q", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "கீதா"), 10)
 	if _, ok := hits["m-latin"]; !ok {
 		t.Errorf("a Tamil-written query did not find Geetha: %v", attrIDs(hits))
+	}
+}
+
+func TestSecondOpenIsRefusedNotDestructive(t *testing.T) {
+	x, path := attrOpen(t)
+	attrPut(t, x, attrKid("f-1", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja"))
+	if _, err := OpenAttributeIndex(path); models.ErrorCode(err) != models.EUNAVAILABLE {
+		t.Fatalf("second open: %v, want %s", err, models.EUNAVAILABLE)
+	}
+	if n, err := x.Count(); err != nil || n != 1 {
+		t.Errorf("after a refused second open: count %d, %v", n, err)
 	}
 }
