@@ -63,18 +63,11 @@ type retrievalFixture struct {
 }
 
 func newRetrievalFixture(b *testing.B, n int) *retrievalFixture {
-	g := synth.New(benchSeed, synth.Config{})
-	fx := &retrievalFixture{records: make([]models.Child, 0, n), path: filepath.Join(b.TempDir(), "bleve")}
-	step := n / benchPairs
-	for len(fx.records) < n {
-		if len(fx.queries) < benchPairs && len(fx.records)%step == 0 && len(fx.records)+2 <= n {
-			m, f := g.Pair()
-			fx.records = append(fx.records, m, f)
-			fx.queries = append(fx.queries, &fx.records[len(fx.records)-2])
-			fx.truth = append(fx.truth, f.ID)
-			continue
-		}
-		fx.records = append(fx.records, g.Next())
+	recs, pairs := synth.New(benchSeed, synth.Config{}).Population(n, benchPairs)
+	fx := &retrievalFixture{records: recs, path: filepath.Join(b.TempDir(), "bleve")}
+	for _, p := range pairs {
+		fx.queries = append(fx.queries, &fx.records[p.Missing])
+		fx.truth = append(fx.truth, fx.records[p.Found].ID)
 	}
 	idx, err := index.OpenAttributeIndex(fx.path)
 	if err != nil {

@@ -654,3 +654,30 @@ func (g *Generator) slip(s string) string {
 	}
 	return s
 }
+
+// TruePair locates one true missing/found pair in a population by index.
+type TruePair struct{ Missing, Found int }
+
+// Population returns n records (or 2*pairs, if more) with pairs true pairs
+// spread evenly among unpaired records, each pair's missing report directly
+// before its found registration, and where the pairs are. Benchmarks query
+// with records[p.Missing] and expect records[p.Found].
+func (g *Generator) Population(n, pairs int) ([]models.Child, []TruePair) {
+	n = max(n, 2*pairs)
+	recs := make([]models.Child, 0, n)
+	truth := make([]TruePair, 0, pairs)
+	step := n
+	if pairs > 0 {
+		step = n / pairs
+	}
+	for len(recs) < n {
+		if len(truth) < pairs && (len(recs)%step == 0 || n-len(recs) <= 2*(pairs-len(truth))) && len(recs)+2 <= n {
+			m, f := g.Pair()
+			truth = append(truth, TruePair{Missing: len(recs), Found: len(recs) + 1})
+			recs = append(recs, m, f)
+			continue
+		}
+		recs = append(recs, g.Next())
+	}
+	return recs, truth
+}

@@ -243,3 +243,25 @@ func TestConfigWindowIsRespected(t *testing.T) {
 		}
 	}
 }
+
+func TestPopulationPlacesEveryPair(t *testing.T) {
+	for _, c := range []struct{ n, pairs int }{{1000, 30}, {10, 5}, {7, 0}, {3, 4}, {999, 333}} {
+		recs, truth := New(9, Config{}).Population(c.n, c.pairs)
+		if want := max(c.n, 2*c.pairs); len(recs) != want || len(truth) != c.pairs {
+			t.Fatalf("Population(%d, %d): %d records, %d pairs", c.n, c.pairs, len(recs), len(truth))
+		}
+		for _, p := range truth {
+			m, f := recs[p.Missing], recs[p.Found]
+			if m.Kind != models.KindMissing || f.Kind != models.KindFound || p.Found != p.Missing+1 {
+				t.Fatalf("pair %+v: kinds %s, %s", p, m.Kind, f.Kind)
+			}
+		}
+	}
+}
+
+func BenchmarkNext(b *testing.B) {
+	g := New(1, Config{})
+	for i := 0; i < b.N; i++ {
+		_ = g.Next()
+	}
+}
