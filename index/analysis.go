@@ -26,7 +26,7 @@ import (
 // terms and queried terms cannot drift apart.
 const (
 	analyzerNameFolded   = "trackmatch_name_folded"   // names.Tokens: one folded token per name word
-	analyzerNamePhonetic = "trackmatch_name_phonetic" // names.Tokens then names.Key of each token
+	analyzerNamePhonetic = "trackmatch_name_phonetic" // names.Tokens, then names.Key and a tagged names.LooseKey of each
 	analyzerPlace        = "trackmatch_place"         // a whole state or district as one folded term
 	analyzerMarks        = "trackmatch_marks"         // marks.Parse: type, type/region, type/region/side
 
