@@ -78,31 +78,13 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 		limit = 10
 	}
 	limit = min(limit, MaxLimit)
-	pool := max(limit*poolFactor, minPoolSize)
-	ids := map[string]bool{}
-	if len(faces) > 0 {
-		descs := make([]models.Descriptor, len(faces))
-		for i, f := range faces {
-			descs[i] = *f.desc
-		}
-		hits, err := s.faces.Search(ctx, descs, q.Kind.Other(), pool, nil)
-		if err != nil {
-			return nil, fmt.Errorf("face neighbours: %w", err)
-		}
-		for _, h := range hits {
-			ids[h.ChildID] = true
-		}
-	}
-	hits, err := s.attrs.Candidates(ctx, q, pool)
+	ids, err := s.candidateIDs(ctx, q, faces, max(limit*poolFactor, minPoolSize))
 	if err != nil {
-		return nil, fmt.Errorf("attribute candidates: %w", err)
+		return nil, err
 	}
-	for _, h := range hits {
-		ids[h.ID] = true
-	}
-	scorer := s.Scorer().ForGallery(s.counts.of(q.Kind.Other()))
+	scorer := s.galleryScorer(q.Kind.Other())
 	out := make([]models.Candidate, 0, len(ids))
-	for id := range ids {
+	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, models.Errorf(models.ECANCELED, "search canceled")
 		}
@@ -135,15 +117,60 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	return out, nil
 }
 
+// candidateIDs returns, in id order, the children of the other kind that
+// the face index (the pool nearest q's faces) and the attribute index (the
+// pool best by attributes) retrieve for q: the pairs worth scoring.
+func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []childFace, pool int) ([]string, error) {
+	ids := map[string]bool{}
+	if len(faces) > 0 {
+		descs := make([]models.Descriptor, len(faces))
+		for i, f := range faces {
+			descs[i] = *f.desc
+		}
+		hits, err := s.faces.Search(ctx, descs, q.Kind.Other(), pool, nil)
+		if err != nil {
+			return nil, fmt.Errorf("face neighbours: %w", err)
+		}
+		for _, h := range hits {
+			ids[h.ChildID] = true
+		}
+	}
+	hits, err := s.attrs.Candidates(ctx, q, pool)
+	if err != nil {
+		return nil, fmt.Errorf("attribute candidates: %w", err)
+	}
+	for _, h := range hits {
+		ids[h.ID] = true
+	}
+	delete(ids, q.ID)
+	out := make([]string, 0, len(ids))
+	for id := range ids {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// galleryScorer is the current scorer with the prior of a search among the
+// records of kind gallery (see Scorer.ForGallery).
+func (s *Service) galleryScorer(gallery models.Kind) *Scorer {
+	return s.Scorer().ForGallery(s.counts.of(gallery))
+}
+
 // scorePair compares a query child a (with faces af) against a candidate b.
 func (s *Service) scorePair(scorer *Scorer, a *models.Child, af []childFace, b *models.Child, bf []childFace) Scored {
+	return scorer.Score(s.comparePair(scorer, a, af, b, bf))
+}
+
+// comparePair returns the comparison vector of a pair, a and b in either
+// order: the attribute comparisons, then the face comparison.
+func (s *Service) comparePair(scorer *Scorer, a *models.Child, af []childFace, b *models.Child, bf []childFace) []FieldComparison {
 	missing, found := a, b
 	if a.Kind == models.KindFound {
 		missing, found = b, a
 	}
 	cmps := CompareAttributes(missing, found, s.names)
-	cmps = append(cmps, compareFaces(scorer, a, af, b, bf))
-	return scorer.Score(cmps)
+	return append(cmps, compareFaces(scorer, a, af, b, bf))
 }
 
 // compareFaces finds the closest pair of faces between two children and
