@@ -48,7 +48,7 @@ import (
 // non-empty reason it calls Rebuild with an iterator over the store before
 // serving. Rebuild builds a fresh index beside the live one and swaps it in.
 type AttributeIndex struct {
-	path string
+	path string // "" for an index held in memory (OpenMemAttributeIndex)
 
 	// rebuildMu keeps writes out while Rebuild runs (they wait, then go to
 	// the new index); searches go on against the old one.
@@ -226,6 +226,23 @@ func OpenAttributeIndex(path string) (*AttributeIndex, error) {
 		return nil, fmt.Errorf("mark attribute index open: %w", err)
 	}
 	return &AttributeIndex{path: path, idx: idx, startReason: reason}, nil
+}
+
+// memAttrReason is what OutOfDate says of an index in memory until its
+// first Rebuild.
+const memAttrReason = "the index is held in memory and built from the store at every start"
+
+// OpenMemAttributeIndex returns an empty attribute index held in memory
+// only, for a store encrypted at rest: Bleve cannot encrypt its files, and
+// its terms and stored fields are names, marks and places. OutOfDate
+// reports it out of date until Rebuild fills it from the store, which the
+// caller does at every start (as for the vector index); Close discards it.
+func OpenMemAttributeIndex() (*AttributeIndex, error) {
+	idx, err := bleve.NewMemOnly(attrMapping())
+	if err != nil {
+		return nil, fmt.Errorf("create attribute index in memory: %w", err)
+	}
+	return &AttributeIndex{idx: idx, startReason: memAttrReason}, nil
 }
 
 // openOrCreateAttr opens or creates the index at path and says why an
@@ -550,6 +567,9 @@ func (x *AttributeIndex) OutOfDate(storeCount uint64) (string, error) {
 func (x *AttributeIndex) Rebuild(ctx context.Context, src ChildSource) error {
 	x.rebuildMu.Lock()
 	defer x.rebuildMu.Unlock()
+	if x.path == "" {
+		return x.rebuildInMemory(ctx, src)
+	}
 
 	tmp := x.path + attrRebuildSuffix
 	if err := os.RemoveAll(tmp); err != nil {
@@ -598,6 +618,28 @@ func (x *AttributeIndex) Rebuild(ctx context.Context, src ChildSource) error {
 		return fmt.Errorf("mark rebuilt index open: %w", err)
 	}
 	x.idx = idx
+	x.startReason = ""
+	x.failed.Store(false)
+	return nil
+}
+
+// rebuildInMemory is Rebuild for an index held in memory: a new one is
+// filled and swapped in; nothing touches the disk.
+func (x *AttributeIndex) rebuildInMemory(ctx context.Context, src ChildSource) error {
+	nidx, err := bleve.NewMemOnly(attrMapping())
+	if err != nil {
+		return fmt.Errorf("rebuild attribute index: %w", err)
+	}
+	if err := fillAttr(ctx, nidx, src); err != nil {
+		_ = nidx.Close()
+		return fmt.Errorf("rebuild attribute index: %w", err)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.idx != nil {
+		_ = x.idx.Close()
+	}
+	x.idx = nidx
 	x.startReason = ""
 	x.failed.Store(false)
 	return nil
@@ -654,7 +696,8 @@ func compactAttr(ctx context.Context, idx bleve.Index) error {
 	return ctx.Err()
 }
 
-// Close marks the index clean, unless a write failed, and closes it.
+// Close marks the index clean, unless a write failed, and closes it (an
+// index in memory is discarded).
 func (x *AttributeIndex) Close() error {
 	x.rebuildMu.Lock()
 	defer x.rebuildMu.Unlock()
@@ -664,7 +707,7 @@ func (x *AttributeIndex) Close() error {
 		return nil
 	}
 	var err error
-	if !x.failed.Load() {
+	if !x.failed.Load() && x.path != "" {
 		if err = x.idx.SetInternal([]byte(attrKeyState), []byte(attrStateClean)); err != nil {
 			err = fmt.Errorf("mark attribute index clean: %w", err)
 		}

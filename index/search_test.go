@@ -543,6 +543,37 @@ func TestRebuildLargerThanOneBatch(t *testing.T) {
 	}
 }
 
+// An index in memory (for an encrypted store) is out of date until its
+// first Rebuild, then searches and takes writes like one on disk.
+func TestMemAttributeIndex(t *testing.T) {
+	x, err := OpenMemAttributeIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := x.OutOfDate(0); reason == "" {
+		t.Fatalf("a new index in memory is not out of date")
+	}
+	cs := []*models.Child{
+		attrKid("f-1", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja"),
+		attrKid("f-2", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja"),
+	}
+	if err := x.Rebuild(context.Background(), attrSlice(cs...)); err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := x.OutOfDate(2); reason != "" {
+		t.Errorf("after rebuild: out of date %q", reason)
+	}
+	attrPut(t, x, attrKid("f-3", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja"))
+	if err := x.Delete(context.Background(), "f-1"); err != nil {
+		t.Fatal(err)
+	}
+	q := attrKid("q", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Pooja")
+	attrExpect(t, attrSearch(t, x, q, 10), "f-2", "f-3")
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOpenRefusesForeignDirectory(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "precious.txt"), []byte("x"), 0o600); err != nil {

@@ -167,7 +167,8 @@ func (e *KeyError) Error() string {
 // Unwrap returns the underlying cause.
 func (e *KeyError) Unwrap() error { return e.Err }
 
-// Open opens the store in dir, creating it (mode 0700) when absent.
+// Open opens the store in dir, creating it (mode 0700) when absent. One
+// process at a time: a store another process has open is ECONFLICT.
 func Open(dir string, opts StoreOptions) (*Store, error) {
 	switch len(opts.EncryptionKey) {
 	case 0, 16, 24, 32:
@@ -216,6 +217,11 @@ func Open(dir string, opts StoreOptions) (*Store, error) {
 	if err != nil {
 		if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
 			return nil, &KeyError{What: "store", Path: dir, Err: err}
+		}
+		// Badger has no sentinel for its directory lock; this is its text.
+		if strings.Contains(err.Error(), "Another process is using this Badger database") {
+			return nil, fmt.Errorf("%w: %w", models.Errorf(models.ECONFLICT,
+				"the store at %s is in use by another process (a running trackmatch serve?)", dir), err)
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}

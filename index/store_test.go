@@ -229,6 +229,15 @@ func TestOpenRefusesBadKeyLength(t *testing.T) {
 	wantCode(t, err, models.EINVALID)
 }
 
+// A store open in one place cannot be opened again (a second server, or
+// an offline command while the server runs): ECONFLICT, not a Badger error.
+func TestOpenRefusesAStoreInUse(t *testing.T) {
+	dir := t.TempDir()
+	openTestStore(t, dir, StoreOptions{})
+	_, err := Open(dir, StoreOptions{})
+	wantCode(t, err, models.ECONFLICT)
+}
+
 func TestEncryptedStoreRefusesWrongKey(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
