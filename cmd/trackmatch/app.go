@@ -29,13 +29,15 @@ type app struct {
 	embedder *engine.DlibEmbedder
 	pipeline *engine.FacePipeline
 	service  *engine.Service
-	jobs     api.JobService
+	rescorer *engine.Rescorer // batch re-scoring jobs; also serialises decisions with them
 }
 
 // openApp opens the store, brings the Bleve index up to date with it,
 // loads the in-memory indexes and the face models. withFaces=false skips
-// the models, for commands that never see a photo.
-func openApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
+// the models, for commands that never see a photo. It continues a
+// re-scoring job left unfinished; rescore adjusts the job's options
+// (rescoreOptions) for commands that take them as flags.
+func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(*engine.RescoreOptions)) (a *app, err error) {
 	a = &app{log: log}
 	defer func() {
 		if err != nil {
@@ -91,7 +93,17 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err err
 	if err != nil {
 		return nil, err
 	}
-	a.jobs = noJobs{}
+	ropt, err := rescoreOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range rescore {
+		f(&ropt)
+	}
+	a.rescorer = engine.NewRescorer(a.service, a.store, ropt)
+	if _, err := a.rescorer.Resume(ctx); err != nil {
+		return nil, fmt.Errorf("resume re-scoring job: %w", err)
+	}
 	log.Info("indexes loaded", "children", children, "faces", faces, "params_version", params.Version,
 		"seconds", time.Since(start).Seconds())
 	return a, nil
@@ -111,7 +123,9 @@ func (a *app) handler(cfg api.Config) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.registerMetrics(reg)
 	srv := api.New(cfg, api.Deps{
-		Children: a.service, Matches: a.service, Jobs: a.jobs, Audit: a.store,
+		// Searches and uploads go through the rescorer so that a running job
+		// makes way for them; decisions, so that the job never overwrites one.
+		Children: a.rescorer.Interactive(), Matches: a.rescorer, Jobs: a.rescorer, Audit: a.store,
 		Ready: func() error { return nil }, Logger: a.log, Registry: reg,
 	})
 	return srv.Handler()
@@ -120,6 +134,9 @@ func (a *app) handler(cfg api.Config) http.Handler {
 // Close closes whatever openApp opened, in reverse order.
 func (a *app) Close() error {
 	var errs []error
+	if a.rescorer != nil { // the job checkpoints before the store closes
+		errs = append(errs, a.rescorer.Close())
+	}
 	if a.embedder != nil {
 		errs = append(errs, a.embedder.Close())
 	}

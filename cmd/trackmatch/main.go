@@ -22,9 +22,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"embed":  {"print faces and descriptors of photos as JSON lines", runEmbed},
-		"models": {"check the face model files (models verify)", runModels},
-		"serve":  {"serve the HTTP API (flags: --addr, --data, --models)", runServe},
+		"embed":   {"print faces and descriptors of photos as JSON lines", runEmbed},
+		"models":  {"check the face model files (models verify)", runModels},
+		"rescore": {"re-score missing-found pairs into the review queue (flags: --data, --full, --threshold, --workers)", runRescore},
+		"serve":   {"serve the HTTP API (flags: --addr, --data, --models)", runServe},
 	}
 }
 
