@@ -81,6 +81,10 @@ const (
 	// yieldEvery is how many pairs the job scores between two looks at
 	// the interactive calls in flight.
 	yieldEvery = 16
+	// DefaultMinNewDecisions is about the number of pseudo-decisions the
+	// estimate is smoothed with (DecisionOptions.PriorStrength), so a new
+	// version moves the parameters noticeably.
+	DefaultMinNewDecisions = 20
 	// DefaultCacheRecords is the found records a run keeps decoded.
 	DefaultCacheRecords = 50_000
 	// flushMatches writes the buffered matches early when this many wait.
@@ -139,6 +143,10 @@ type RescoreOptions struct {
 	// NoReestimate turns off re-estimating the parameters from
 	// investigators' decisions at the start of a run.
 	NoReestimate bool
+	// MinNewDecisions is how many decisions newer than the parameters it
+	// takes to re-estimate them (DefaultMinNewDecisions): each new version
+	// makes the run full, so decisions are taken in batches.
+	MinNewDecisions int
 	// Decisions tune that re-estimation.
 	Decisions DecisionOptions
 	// EM also re-estimates m by EM on a sample of candidate pairs at the
@@ -174,6 +182,9 @@ func (o RescoreOptions) withDefaults() RescoreOptions {
 		o.SinceMargin = DefaultSinceMargin
 	}
 	o.SinceMargin = max(o.SinceMargin, 0)
+	if o.MinNewDecisions <= 0 {
+		o.MinNewDecisions = DefaultMinNewDecisions
+	}
 	if o.EMSample <= 0 {
 		o.EMSample = 2000
 	}

@@ -257,7 +257,8 @@ func (w *world) params() models.Params {
 
 // TestRescoreFindsTruePairs: a full run stores the four true pairs, and
 // nothing else, as new matches with their explanation, version and inputs
-// hash; a second run with nothing changed scores nothing.
+// hash; a second run with nothing changed (one decision made) scores
+// nothing.
 func TestRescoreFindsTruePairs(t *testing.T) {
 	w := newWorld(t, engine.RescoreOptions{})
 	p := w.populate()
@@ -291,9 +292,15 @@ func TestRescoreFindsTruePairs(t *testing.T) {
 	if len(ms) != 4 {
 		t.Errorf("%d matches stored, want the 4 true pairs", len(ms))
 	}
+	// One decision is too few to re-estimate the parameters (20 by default).
+	if _, err := w.r.DecideMatch(context.Background(), models.MatchID(p.missing[0].ID, p.found[0].ID),
+		models.Decision{Decision: models.MatchConfirmed, By: "k"}); err != nil {
+		t.Fatal(err)
+	}
 	j = w.run(false)
-	if j.Full || j.Summary.PairsScored != 0 || j.Summary.PairsSkipped != 4 || j.Summary.MatchesNew != 0 {
-		t.Errorf("second run: full=%v %+v, want incremental with nothing scored and the 4 matches skipped", j.Full, *j.Summary)
+	if j.Full || j.Summary.PairsScored != 0 || j.Summary.PairsSkipped != 4 || j.Summary.MatchesNew != 0 || w.params().Version != 1 {
+		t.Errorf("second run: full=%v %+v at v%d, want incremental at v1 with nothing scored and the 4 matches skipped",
+			j.Full, *j.Summary, w.params().Version)
 	}
 }
 
@@ -347,7 +354,7 @@ func TestRescoreIncrementalScoresChangedPairs(t *testing.T) {
 // falls below the threshold keeps its decision while an undecided one is
 // kept with its lower probability and counted down.
 func TestRescoreKeepsDecisions(t *testing.T) {
-	w := newWorld(t, engine.RescoreOptions{CheckpointEvery: 1})
+	w := newWorld(t, engine.RescoreOptions{CheckpointEvery: 1, MinNewDecisions: 1})
 	p := w.populate()
 	w.run(false)
 	ctx := context.Background()

@@ -18,8 +18,9 @@ const emPool = 10
 // missing children, with u from random pairs of the sample (face m fixed:
 // pairs found by face search are close in face among non-matches too);
 // when EM finds no usable match class (ErrDegenerate) it keeps the
-// parameters and logs why. Then, if investigators decided matches since
-// the newest parameters were made (or EM made new ones), it re-estimates m
+// parameters and logs why. Then, if investigators made MinNewDecisions
+// decisions since the newest parameters were made (or EM made new ones),
+// it re-estimates m
 // from every decided pair's comparison vector, recomputed now
 // (EstimateFromDecisions, on the newest parameters not themselves
 // estimated from decisions, so no decision counts twice). New parameters
@@ -55,7 +56,7 @@ func (r *Rescorer) reestimate(ctx context.Context) error {
 		}
 	}
 	var confirmed, rejected [][]FieldComparison
-	fresh := false
+	fresh := 0
 	if !r.opt.NoReestimate {
 		var decided []models.Match
 		for _, st := range []models.MatchStatus{models.MatchConfirmed, models.MatchRejected} {
@@ -66,9 +67,15 @@ func (r *Rescorer) reestimate(ctx context.Context) error {
 			decided = append(decided, ms...)
 		}
 		for _, m := range decided {
-			fresh = fresh || (m.Decision != nil && m.Decision.At.After(cur.CreatedAt))
+			if m.Decision != nil && m.Decision.At.After(cur.CreatedAt) {
+				fresh++
+			}
 		}
-		if fresh || newBase {
+		if fresh > 0 && fresh < r.opt.MinNewDecisions {
+			r.log.Info("too few new decisions to re-estimate the parameters yet", "new", fresh,
+				"needed", r.opt.MinNewDecisions, "version", cur.Version)
+		}
+		if fresh >= r.opt.MinNewDecisions || newBase {
 			for _, m := range decided {
 				ps, err := r.svc.ScorePair(ctx, m.MissingID, m.FoundID)
 				if models.ErrorCode(err) == models.ENOTFOUND {
