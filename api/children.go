@@ -97,23 +97,21 @@ func (s *Server) deleteChild(c *gin.Context) error {
 }
 
 // addPhoto handles POST /v1/children/:id/photos: one multipart part named
-// "photo". The body is read only once an embedding slot is free, so at most
-// MaxConcurrentEmbeds photos are held in memory.
+// "photo". The body is read against the photo-bytes budget, then the photo
+// waits for an embedding slot (capacity.go).
 func (s *Server) addPhoto(c *gin.Context) error {
 	id, err := pathID(c, "record")
 	if err != nil {
 		return err
 	}
+	budget := s.startPhotoRead(c)
+	defer budget.release()
+	c.Request.Body = budget.body(c.Request.Body)
 	mr, err := multipartBody(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	release, err := s.acquireEmbed(c)
-	if err != nil {
-		return err
-	}
-	defer release()
 	var photo []byte
 	seen := false
 	for {
@@ -131,7 +129,7 @@ func (s *Server) addPhoto(c *gin.Context) error {
 			return badRequest("send exactly one part named \"photo\"")
 		}
 		seen = true
-		if photo, err = readLimited(p, s.cfg.MaxPhotoBytes, "the photo"); err != nil {
+		if photo, err = readPhoto(p, s.cfg.MaxPhotoBytes, "the photo"); err != nil {
 			return err
 		}
 	}
@@ -141,6 +139,11 @@ func (s *Server) addPhoto(c *gin.Context) error {
 	if len(photo) == 0 {
 		return badRequest("the photo part is empty")
 	}
+	release, err := s.acquireEmbed(c)
+	if err != nil {
+		return err
+	}
+	defer release()
 	ph, err := s.children.AddPhoto(ctx, id, photo)
 	if err != nil {
 		return err
@@ -192,29 +195,26 @@ func (s *Server) candidates(c *gin.Context) error {
 // search handles POST /v1/search: part "query" is a JSON record whose kind
 // is the query child's side (names and other fields optional, so a photo
 // search with only filters works), plus zero or more "photo" parts. It
-// stores nothing. An embedding slot is taken at the first photo part.
+// stores nothing. The body is read against the photo-bytes budget; a
+// search with photos then waits for an embedding slot (capacity.go).
 func (s *Server) search(c *gin.Context) error {
 	limit, err := queryLimit(c, candidatesLimit())
 	if err != nil {
 		return err
 	}
+	budget := s.startPhotoRead(c)
+	defer budget.release()
+	c.Request.Body = budget.body(c.Request.Body)
 	mr, err := multipartBody(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
 	var (
-		query    *models.Child
-		photos   [][]byte
-		total    int64
-		released = true
-		release  = func() {}
+		query  *models.Child
+		photos [][]byte
+		total  int64
 	)
-	defer func() {
-		if !released {
-			release()
-		}
-	}()
 	for {
 		p, err := nextPart(mr)
 		if err != nil {
@@ -244,13 +244,7 @@ func (s *Server) search(c *gin.Context) error {
 			if len(photos) == s.cfg.MaxPhotosPerSearch {
 				return models.Errorf(models.ETOOLARGE, "at most %d photos per search", s.cfg.MaxPhotosPerSearch)
 			}
-			if released {
-				if release, err = s.acquireEmbed(c); err != nil {
-					return err
-				}
-				released = false
-			}
-			data, err := readLimited(p, s.cfg.MaxPhotoBytes, "a photo")
+			data, err := readPhoto(p, s.cfg.MaxPhotoBytes, "a photo")
 			if err != nil {
 				return err
 			}
@@ -267,6 +261,13 @@ func (s *Server) search(c *gin.Context) error {
 	}
 	if query == nil {
 		return badRequest("missing part \"query\" (a JSON record with at least its kind)")
+	}
+	if len(photos) > 0 {
+		release, err := s.acquireEmbed(c)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	cs, err := s.children.Search(ctx, query, photos, limit)
 	if err != nil {

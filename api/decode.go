@@ -74,7 +74,10 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 // bodyReadError classifies an error met while reading the request body.
 func bodyReadError(err error) error {
 	var tooBig *http.MaxBytesError
+	var me *models.Error
 	switch {
+	case errors.As(err, &me): // the photo budget refused the read
+		return err
 	case errors.As(err, &tooBig):
 		return models.Errorf(models.ETOOLARGE, "the request body is over the limit of %d bytes", tooBig.Limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -190,7 +193,8 @@ func nextPart(mr *multipart.Reader) (*multipart.Part, error) {
 		return nil, nil
 	case err != nil:
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) || errors.Is(err, os.ErrDeadlineExceeded) {
+		var me *models.Error
+		if errors.As(err, &tooBig) || errors.As(err, &me) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, bodyReadError(err)
 		}
 		return nil, badRequest("malformed multipart body")

@@ -16,7 +16,10 @@ type httpMetrics struct {
 	inFlight      prometheus.Gauge
 	rateLimited   *prometheus.CounterVec
 	embedRejected prometheus.Counter
-	auditFailures prometheus.Counter
+	// photoBytesRejected counts photo requests refused because the photo
+	// bytes in flight were at MaxPhotoBytesInFlight.
+	photoBytesRejected prometheus.Counter
+	auditFailures      prometheus.Counter
 }
 
 // newHTTPMetrics registers the HTTP metrics on reg; embedsInUse reports how
@@ -44,12 +47,16 @@ func newHTTPMetrics(reg prometheus.Registerer, embedsInUse func() float64) *http
 			Name: "trackmatch_http_embed_slot_rejected_total",
 			Help: "Photo requests refused with 503 because every embedding slot stayed busy.",
 		}),
+		photoBytesRejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trackmatch_http_photo_bytes_rejected_total",
+			Help: "Photo requests refused with 503 because the photo bytes being received were at their limit.",
+		}),
 		auditFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trackmatch_audit_write_failures_total",
 			Help: "Audit entries that could not be written.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.inFlight, m.rateLimited, m.embedRejected, m.auditFailures,
+	reg.MustRegister(m.requests, m.latency, m.inFlight, m.rateLimited, m.embedRejected, m.photoBytesRejected, m.auditFailures,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "trackmatch_http_embed_slots_in_use",
 			Help: "Embedding slots held by photo uploads and photo searches.",

@@ -74,16 +74,22 @@ type Config struct {
 	// MaxPhotosPerSearch bounds the photo parts of one search (10).
 	MaxPhotosPerSearch int
 	// MaxConcurrentEmbeds bounds the photo uploads and searches with photos
-	// in flight at once (4): a request takes a slot before it reads its
-	// photos and keeps it until the service returns, so the photo bytes
-	// held are at most about MaxConcurrentEmbeds × MaxSearchBytes.
+	// being analysed at once (4): a request takes a slot once its photos
+	// are read and keeps it until the service returns (capacity.go).
 	MaxConcurrentEmbeds int
-	// EmbedWait is how long a photo request waits for a free slot before
-	// it gets 503 unavailable (2s).
+	// MaxPhotoBytesInFlight bounds the photo bytes held by requests in
+	// flight together (2 × MaxConcurrentEmbeds × MaxPhotoBytes, 160 MB:
+	// a photo for every slot and one more waiting for each; never less
+	// than one search of the largest size). A request reserves it as its photos arrive, so
+	// a client trickling its body holds only what it has sent; past the
+	// bound a request gets 503.
+	MaxPhotoBytesInFlight int64
+	// EmbedWait is how long a photo request whose photos are read waits
+	// for a free slot before it gets 503 unavailable (2s).
 	EmbedWait time.Duration
-	// PhotoReadTimeout is how long a photo request holding a slot may take
-	// to send its body (2m), so a slow or stalled client cannot hold a
-	// slot for ever.
+	// PhotoReadTimeout is how long a photo request may take to send its
+	// body (2m), so a slow or stalled client cannot hold its photo bytes
+	// for ever.
 	PhotoReadTimeout time.Duration
 }
 
@@ -122,6 +128,11 @@ func (c Config) withDefaults() Config {
 	if c.MaxConcurrentEmbeds <= 0 {
 		c.MaxConcurrentEmbeds = DefaultMaxConcurrentEmbeds
 	}
+	if c.MaxPhotoBytesInFlight <= 0 {
+		c.MaxPhotoBytesInFlight = 2 * int64(c.MaxConcurrentEmbeds) * c.MaxPhotoBytes
+	}
+	// One search of the largest size always fits.
+	c.MaxPhotoBytesInFlight = max(c.MaxPhotoBytesInFlight, c.MaxSearchBytes+c.MaxJSONBytes+multipartSlack)
 	if c.EmbedWait <= 0 {
 		c.EmbedWait = DefaultEmbedWait
 	}
@@ -163,11 +174,12 @@ type Server struct {
 	now      func() time.Time
 	registry *prometheus.Registry
 
-	keys    []keyEntry
-	embeds  chan struct{} // semaphore: one token per photo request in flight
-	metrics *httpMetrics
-	openapi []byte // the OpenAPI document, built once from the route table
-	engine  *gin.Engine
+	keys       []keyEntry
+	embeds     chan struct{} // semaphore: one token per photo request being analysed
+	photoBytes chan struct{} // semaphore: one token per budgetChunk of photo bytes held
+	metrics    *httpMetrics
+	openapi    []byte // the OpenAPI document, built once from the route table
+	engine     *gin.Engine
 }
 
 // New builds the server: routes, middleware, metrics and the OpenAPI
@@ -186,16 +198,17 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		children: deps.Children,
-		matches:  deps.Matches,
-		jobs:     deps.Jobs,
-		audit:    deps.Audit,
-		ready:    deps.Ready,
-		log:      deps.Logger,
-		now:      deps.Now,
-		registry: deps.Registry,
-		embeds:   make(chan struct{}, cfg.MaxConcurrentEmbeds),
+		cfg:        cfg,
+		children:   deps.Children,
+		matches:    deps.Matches,
+		jobs:       deps.Jobs,
+		audit:      deps.Audit,
+		ready:      deps.Ready,
+		log:        deps.Logger,
+		now:        deps.Now,
+		registry:   deps.Registry,
+		embeds:     make(chan struct{}, cfg.MaxConcurrentEmbeds),
+		photoBytes: make(chan struct{}, (cfg.MaxPhotoBytesInFlight+budgetChunk-1)/budgetChunk),
 	}
 	if s.ready == nil {
 		s.ready = func() error { return nil }
