@@ -38,10 +38,11 @@ type app struct {
 // re-scoring job left unfinished; rescore adjusts the job's options
 // (rescoreOptions) for commands that take them as flags.
 func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(*engine.RescoreOptions)) (a *app, err error) {
-	a = &app{log: log}
+	opened := &app{log: log}
+	a = opened
 	defer func() {
-		if err != nil {
-			a.Close()
+		if err != nil { // a is nil by now: close what was opened
+			opened.Close()
 		}
 	}()
 	start := time.Now()

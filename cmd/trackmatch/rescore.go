@@ -142,20 +142,20 @@ func watchJob(ctx context.Context, r *engine.Rescorer, id string, w io.Writer, q
 	}
 	from := j.Processed // the bar counts this session's work, for a true rate
 	var bar *progressbar.ProgressBar
-	draw := func(j *models.Job) {
-		if quiet || j.Total == 0 {
-			return
+	if !quiet {
+		desc := "rescore"
+		if from > 0 {
+			desc = fmt.Sprintf("rescore (from %d)", from)
 		}
-		if bar == nil {
-			desc := "rescore"
-			if from > 0 {
-				desc = fmt.Sprintf("rescore (from %d)", from)
-			}
-			bar = progressbar.NewOptions(max(j.Total-from, 1), progressbar.OptionSetWriter(w),
-				progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-				progressbar.OptionSetItsString("children"), progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(250*time.Millisecond), progressbar.OptionSetWidth(30),
-				progressbar.OptionUseANSICodes(false))
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("children"), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(250*time.Millisecond), progressbar.OptionSetWidth(30),
+			progressbar.OptionUseANSICodes(false))
+	}
+	draw := func(j *models.Job) {
+		if bar == nil || j.Total == 0 {
+			return // the total is known once the job has started its scan
 		}
 		if bar.GetMax() != j.Total-from {
 			bar.ChangeMax(max(j.Total-from, 1))
@@ -176,8 +176,10 @@ func watchJob(ctx context.Context, r *engine.Rescorer, id string, w io.Writer, q
 		}
 		draw(j)
 		if j.State.Finished() || !running {
-			if bar != nil {
+			if bar != nil && j.State == models.JobDone {
 				bar.Finish()
+			}
+			if bar != nil {
 				fmt.Fprintln(w)
 			}
 			return j, nil
