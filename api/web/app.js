@@ -10,7 +10,6 @@
   const JOB_STORE = 'trackmatch.job';
   const MAX_QUERY_PHOTOS = 10;   // the API's MaxPhotosPerSearch
   const MAX_IN_FLIGHT = 4;       // parallel requests; the API rate-limits each key
-  const QUEUE_PAGE = 10;         // review-queue page size (each match loads two records and two photos)
   const POLL_MS = 1000;
 
   const $ = (id) => document.getElementById(id);
@@ -134,7 +133,7 @@
       0: '',
       400: 'The request was not understood',
       401: 'The API key was refused',
-      403: 'This key’s role may not do this',
+      403: 'Not allowed for this key',
       404: 'Not found',
       409: 'Not possible in the current state',
       413: 'Too large',
@@ -644,7 +643,8 @@
       if (!more) { this.reset(); children = new Map(); }
       $('review-status').textContent = 'Loading matches…';
       try {
-        let path = '/v1/matches?status=new&limit=' + QUEUE_PAGE;
+        // Each match shown loads two records and two photos, so pages are small.
+        let path = '/v1/matches?status=new&limit=' + encodeURIComponent($('queue-size').value);
         if (more && this.cursor) path += '&cursor=' + encodeURIComponent(this.cursor);
         const res = await api('GET', path);
         const start = this.items.length;
@@ -994,12 +994,15 @@
     $('job-cancel').addEventListener('click', () => jobs.cancel());
     $('queue-more').addEventListener('click', () => queue.load(true));
     $('queue-reload').addEventListener('click', () => queue.load(false));
+    $('queue-size').addEventListener('change', () => queue.load(false));
     document.addEventListener('keydown', reviewKeys);
     document.addEventListener('keyup', reviewKeyUp);
     setUpSearch();
     const label = sessionStorage.getItem(KEY_STORE + '.label');
     if (label) $('session-label').textContent = label;
-    window.addEventListener('hashchange', () => route(true));
+    // Only #/… fragments are routes; others (the skip link's #main) are
+    // ordinary in-page links.
+    window.addEventListener('hashchange', () => { if (location.hash.startsWith('#/') || !location.hash) route(true); });
     route(false);
   }
 

@@ -274,7 +274,11 @@ func (b *browser) checkPage(name string) {
 		for (const e of document.querySelectorAll('button, a[href]')) if (!e.textContent.trim() && !e.getAttribute('aria-label')) bad.push('unnamed ' + e.tagName);
 		for (const e of document.querySelectorAll('[tabindex]')) if (e.tabIndex > 0) bad.push('positive tabindex on ' + e.tagName);
 		for (const e of document.querySelectorAll('[onclick]')) bad.push('inline handler on ' + e.tagName);
+		for (const e of document.querySelectorAll('[hidden]')) if (e.getClientRects().length) bad.push('hidden element is shown: ' + e.tagName + ' #' + e.id + ' .' + e.className);
 		if (document.documentElement.scrollWidth > window.innerWidth + 1) bad.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + window.innerWidth);
+		for (const e of document.querySelectorAll('main h1, main h2, main h3, main p, main dd, main dt, main li, main figcaption, main label, main legend')) {
+			if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible') bad.push('text runs out of its box: ' + e.tagName + ' ' + e.textContent.trim().slice(0, 40));
+		}
 		return bad;
 	})()`)
 	for _, p := range bad {
@@ -358,10 +362,10 @@ func TestWebPage(t *testing.T) {
 	found := []webChild{
 		{"amy", "amy1.png", map[string]any{"names": []string{"Anjali Verma"}, "sex": "female", "age": map[string]int{"min": 12, "max": 14}, "observed_on": "2024-02-11", "place": map[string]string{"state": "Bihar", "district": "Patna"}}},
 		{"howard", "howard1.png", map[string]any{"names": []string{"Harish Kumar"}, "sex": "male", "age": map[string]int{"min": 13, "max": 15}, "observed_on": "2024-01-20", "place": map[string]string{"state": "Delhi", "district": "New Delhi"}}},
-		{"leonard", "leonard1.png", map[string]any{"sex": "male", "age": map[string]int{"min": 14, "max": 16}, "observed_on": "2023-12-02", "place": map[string]string{"state": "Maharashtra", "district": "Thane"}}},
+		{"leonard", "leonard1.png", map[string]any{"names": []string{"Lalit Desai"}, "sex": "male", "age": map[string]int{"min": 14, "max": 16}, "observed_on": "2023-12-02", "place": map[string]string{"state": "Maharashtra", "district": "Thane"}}},
 		{"penny", "penny1.png", map[string]any{"names": []string{"Pooja Sharma"}, "sex": "female", "age": map[string]int{"min": 12, "max": 14}, "observed_on": "2024-03-10", "place": map[string]string{"state": "Maharashtra", "district": "Pune"}, "marks": "mole on left cheek"}},
 		{"raj", "raj1.png", map[string]any{"names": []string{"Rajesh Nair"}, "sex": "male", "age": map[string]int{"min": 13, "max": 15}, "observed_on": "2024-03-01", "place": map[string]string{"state": "Kerala", "district": "Kochi"}, "marks": "scar on right hand"}},
-		{"sheldon", "sheldon1.png", map[string]any{"sex": "male", "observed_on": "2024-01-05", "place": map[string]string{"state": "Tamil Nadu", "district": "Chennai"}}},
+		{"sheldon", "sheldon1.png", map[string]any{"names": []string{"Shekhar Iyer"}, "sex": "male", "observed_on": "2024-01-05", "place": map[string]string{"state": "Tamil Nadu", "district": "Chennai"}}},
 	}
 	ids := map[string]string{}
 	for _, c := range found {
@@ -384,12 +388,24 @@ func TestWebPage(t *testing.T) {
 		if label := b.text("#session-label"); !strings.Contains(label, "Key ") || strings.Contains(label, investigatorKey) {
 			t.Errorf("session label %q: want the key id, never the key", label)
 		}
+		// A reload keeps the session (the key is in sessionStorage).
+		b.do("reload", chromedp.Reload())
+		b.waitFor("search page after a reload", `!document.getElementById('view-search').hidden && !document.getElementById('session').hidden`)
 		// Keyboard users see where the focus is.
-		eval[chromedp.Void](b, `document.activeElement.blur()`)
 		b.do("tab", chromedp.KeyEvent(kb.Tab))
 		focus := eval[map[string]any](b, `(() => { const e = document.activeElement, s = getComputedStyle(e); return {tag: e.tagName, text: e.textContent.trim(), style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; })()`)
 		if focus["style"] == "none" || focus["width"].(float64) < 2 {
 			t.Errorf("focused element %v has no visible focus outline", focus)
+		}
+		// The first stop is the skip link; it moves focus to the content
+		// without leaving the page shown.
+		if focus["text"] != "Skip to content" {
+			t.Errorf("first Tab stop is %v; want the skip link", focus)
+		}
+		b.do("follow the skip link", chromedp.KeyEvent(kb.Enter))
+		b.waitFor("focus on main", `document.activeElement.id === 'main'`)
+		if eval[bool](b, `document.getElementById('view-search').hidden`) {
+			t.Error("the skip link changed the page shown")
 		}
 	})
 
@@ -591,11 +607,16 @@ func TestWebPage(t *testing.T) {
 	b.checkOrigins()
 }
 
-// webMissing are the missing reports whose matches the review test decides:
-// other photos of two of the found children.
+// webMissing are missing reports of found children, with other photos:
+// enough matches for more than one small page of the review queue. The
+// test decides on the penny and raj matches.
 var webMissing = []webChild{
 	{"penny", "penny2.png", map[string]any{"names": []string{"Pooja Sharma"}, "sex": "female", "age": map[string]int{"min": 11, "max": 11}, "observed_on": "2023-11-02", "place": map[string]string{"state": "Maharashtra", "district": "Pune"}, "marks": "mole on left cheek"}},
 	{"raj", "raj2.png", map[string]any{"names": []string{"Rajesh Nair"}, "sex": "male", "age": map[string]int{"min": 12, "max": 13}, "observed_on": "2023-10-15", "place": map[string]string{"state": "Kerala", "district": "Kochi"}}},
+	{"amy", "amy2.png", map[string]any{"names": []string{"Anjali Verma"}, "sex": "female", "age": map[string]int{"min": 12, "max": 12}, "observed_on": "2023-12-20", "place": map[string]string{"state": "Bihar", "district": "Patna"}}},
+	{"howard", "howard2.png", map[string]any{"names": []string{"Harish Kumar"}, "sex": "male", "age": map[string]int{"min": 13, "max": 13}, "observed_on": "2023-11-30", "place": map[string]string{"state": "Delhi", "district": "New Delhi"}}},
+	{"leonard", "leonard2.png", map[string]any{"names": []string{"Lalit Desai"}, "sex": "male", "age": map[string]int{"min": 14, "max": 15}, "observed_on": "2023-09-12", "place": map[string]string{"state": "Maharashtra", "district": "Thane"}}},
+	{"sheldon", "sheldon2.png", map[string]any{"names": []string{"Shekhar Iyer"}, "sex": "male", "observed_on": "2023-08-01", "place": map[string]string{"state": "Tamil Nadu", "district": "Chennai"}}},
 }
 
 // enrolWebChild creates a record of the kind with one photo through the API
@@ -627,6 +648,22 @@ func reviewQueue(t *testing.T, b *browser, s *server, ids map[string]string) {
 	b.goTo("#/review")
 	pennyMatch := ids["missing-penny"] + "~" + ids["penny"]
 	rajMatch := ids["missing-raj"] + "~" + ids["raj"]
+	count := `document.querySelectorAll('#queue li.match').length`
+	b.waitFor("the first page", count+` > 0`)
+	// Small pages, to work through the queue as through a long one: j past
+	// the last match of a page loads the next.
+	b.do("five per page", chromedp.SetValue(chromedp.ID("queue-size"), "5"))
+	eval[chromedp.Void](b, `document.getElementById('queue-size').dispatchEvent(new Event('change'))`)
+	b.waitFor("a page of five with more to come", count+` === 5 && !document.getElementById('queue-more').hidden && document.querySelector('#queue li.match.current')`)
+	for range 5 {
+		b.do("press j", chromedp.KeyEvent("j"))
+	}
+	b.waitFor("the next page, loaded by j", count+` > 5 && document.activeElement === document.querySelectorAll('#queue li.match')[5]`)
+	for eval[bool](b, `!document.getElementById('queue-more').hidden`) {
+		n := eval[int](b, count)
+		b.do("load more", chromedp.Click(chromedp.ID("queue-more")))
+		b.waitFor("more matches", fmt.Sprintf(`%s > %d || document.getElementById('queue-more').hidden`, count, n))
+	}
 	b.waitFor("the penny match with both faces", fmt.Sprintf(`(() => {
 		const li = document.querySelector('#queue li.match[data-id=%q]');
 		return li && li.querySelectorAll('img.face').length === 2 && [...li.querySelectorAll('img.face')].every(i => i.complete && i.naturalWidth > 0);
@@ -684,6 +721,9 @@ func reviewQueue(t *testing.T, b *browser, s *server, ids map[string]string) {
 	b.waitFor("confirmed", fmt.Sprintf(`document.querySelector(%q).classList.contains('decided')`, sel))
 	if got := b.text(sel + " .decision"); !strings.Contains(got, "Confirmed") || !strings.Contains(got, "mole and photos agree") {
 		t.Errorf("decision shown as %q", got)
+	}
+	if eval[bool](b, fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).display !== 'none'`, sel+" .decide")) {
+		t.Error("a decided match still offers its confirm and reject buttons")
 	}
 	moveTo(index(rajMatch))
 	b.do("reject", chromedp.KeyEvent("r"))
