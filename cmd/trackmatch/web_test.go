@@ -375,8 +375,7 @@ func TestWebPage(t *testing.T) {
 	b := newBrowser(t, s.URL)
 	b.open("")
 	b.waitFor("sign-in form", `!document.getElementById('view-signin').hidden`)
-	b.checkPage("sign-in")
-	b.shot("signin")
+	b.bothSizes("signin")
 
 	t.Run("key kept for the session only", func(t *testing.T) {
 		b.t = t
