@@ -18,7 +18,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -576,18 +575,11 @@ func offlineState(t testing.TB, data string, key []byte) (map[string]models.Chil
 // after d, whatever it is doing by then.
 func killDuringStartup(t *testing.T, s *server, d time.Duration) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--addr", freeAddr(t), "--data", s.opts.Data, "--models", modelsDir(t), "--workers", "1")
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
-	cmd.Env = append(cmd.Env, s.opts.Env...)
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	k := &server{t: t, opts: s.opts}
+	k.launch(modelsDir(t))
 	time.Sleep(d)
-	cmd.Process.Kill()
-	cmd.Wait()
-	last := strings.TrimSpace(logs.String())
+	k.Kill()
+	last := strings.TrimSpace(k.Logs())
 	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
 		last = last[i+1:]
 	}

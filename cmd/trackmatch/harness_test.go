@@ -119,21 +119,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 func (s *server) start(models string) {
 	t := s.t
 	t.Helper()
-	addr := freeAddr(t)
-	s.Addr, s.URL = addr, "http://"+addr
-	args := append([]string{"serve", "--addr", addr, "--data", s.opts.Data, "--models", models, "--workers", "1"}, s.opts.Args...)
-	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(),
-		"TRACKMATCH_API_KEYS=admin:"+adminKey+",portal:"+portalKey+",investigator:"+investigatorKey,
-		"OPENBLAS_NUM_THREADS=1")
-	cmd.Env = append(cmd.Env, s.opts.Env...)
-	s.logs, s.stdout = &syncBuffer{}, &syncBuffer{}
-	cmd.Stderr, cmd.Stdout = s.logs, s.stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	s.cmd, s.done = cmd, make(chan struct{})
-	go func() { cmd.Wait(); close(s.done) }()
+	cmd := s.launch(models)
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		select {
@@ -151,6 +137,29 @@ func (s *server) start(models string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("server not ready after 3 minutes\n%s", s.logs.String())
+}
+
+// launch starts `trackmatch serve` on a free loopback port without waiting
+// for it to be ready.
+func (s *server) launch(models string) *exec.Cmd {
+	t := s.t
+	t.Helper()
+	addr := freeAddr(t)
+	s.Addr, s.URL = addr, "http://"+addr
+	args := append([]string{"serve", "--addr", addr, "--data", s.opts.Data, "--models", models, "--workers", "1"}, s.opts.Args...)
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(),
+		"TRACKMATCH_API_KEYS=admin:"+adminKey+",portal:"+portalKey+",investigator:"+investigatorKey,
+		"OPENBLAS_NUM_THREADS=1")
+	cmd.Env = append(cmd.Env, s.opts.Env...)
+	s.logs, s.stdout = &syncBuffer{}, &syncBuffer{}
+	cmd.Stderr, cmd.Stdout = s.logs, s.stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() { cmd.Wait(); close(s.done) }()
+	return cmd
 }
 
 // Restart stops the server if it runs (SIGTERM) and starts it again on the

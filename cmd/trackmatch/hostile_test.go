@@ -11,13 +11,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	encbin "encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +28,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trackmatch/trackmatch/api"
+	"github.com/trackmatch/trackmatch/models"
 )
 
 // hostileWant says what a hostile case may get back.
@@ -743,4 +749,112 @@ func lastBytes(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// TestAccessControlAuditAndLogs checks, over the real server: every /v1
+// operation in /openapi.json answers 401 without a key and 403 to each role
+// its x-roles leave out (and neither to one it lists); a read and a search
+// each leave an audit entry; and the server's log holds no name, photo
+// bytes or key secret.
+func TestAccessControlAuditAndLogs(t *testing.T) {
+	faces := sharedDir(t, "faces")
+	s := startServer(t, serverOptions{Args: []string{"--rate-limit", "1000", "--rate-burst", "1000"}})
+	const name = "Saanvika Lognotwell"
+	photo := readFile(t, filepath.Join(faces, "leonard", "leonard1.png"))
+	id, photoID := createWithPhoto(t, s, name, photo)
+
+	// Authorization over the route list the server itself publishes.
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Roles []string `json:"x-roles"`
+		}
+	}
+	s.Do(t, "GET", "/openapi.json", "", "", nil).JSON(t, &doc)
+	keys := map[string]string{"admin": adminKey, "portal": portalKey, "investigator": investigatorKey}
+	ops := 0
+	for path, methods := range doc.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		concrete := strings.ReplaceAll(path, "{id}", "00000000000000000000000000000000")
+		for method, op := range methods {
+			method = strings.ToUpper(method)
+			ops++
+			if len(op.Roles) == 0 {
+				t.Errorf("%s %s: no x-roles in the document", method, path)
+			}
+			if r := s.Do(t, method, concrete, "", "", nil); r.Status != http.StatusUnauthorized || r.ErrorCode() != "unauthorized" {
+				t.Errorf("%s %s without a key: %d %s", method, path, r.Status, r.Body)
+			}
+			for role, key := range keys {
+				r := s.Do(t, method, concrete, key, "", nil)
+				allowed := slices.Contains(op.Roles, role)
+				switch {
+				case !allowed && (r.Status != http.StatusForbidden || r.ErrorCode() != "forbidden"):
+					t.Errorf("%s %s as %s (not in x-roles %v): %d %s", method, path, role, op.Roles, r.Status, r.Body)
+				case allowed && (r.Status == http.StatusForbidden || r.Status == http.StatusUnauthorized):
+					t.Errorf("%s %s as %s (in x-roles): %d %s", method, path, role, r.Status, r.Body)
+				}
+			}
+		}
+	}
+	if ops < 10 {
+		t.Fatalf("only %d /v1 operations in /openapi.json", ops)
+	}
+	t.Logf("checked 401 and 403 on %d /v1 operations", ops)
+
+	// The audit trail records a read and a search.
+	since := time.Now().UTC().Add(-time.Second).Format(time.RFC3339Nano)
+	if r := s.Do(t, "GET", "/v1/children/"+id, investigatorKey, "", nil); r.Status != http.StatusOK {
+		t.Fatalf("read: %d", r.Status)
+	}
+	if r := s.Multipart(t, "POST", "/v1/search", investigatorKey, queryPart(t, map[string]any{"kind": "missing", "names": []string{name}}),
+		part{Name: "photo", Filename: "l.png", Data: photo}); r.Status != http.StatusOK {
+		t.Fatalf("search: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, "GET", "/v1/photos/"+photoID, investigatorKey, "", nil); r.Status != http.StatusOK {
+		t.Fatalf("photo: %d", r.Status)
+	}
+	var entries []models.AuditEntry
+	for cursor := ""; ; {
+		r := s.Do(t, "GET", "/v1/audit?limit=1000&since="+url.QueryEscape(since)+"&cursor="+url.QueryEscape(cursor), adminKey, "", nil)
+		var page struct {
+			Entries    []models.AuditEntry
+			NextCursor string `json:"next_cursor"`
+		}
+		r.JSON(t, &page)
+		entries = append(entries, page.Entries...)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	want := map[string]bool{"read /v1/children/:id " + id: false, "search /v1/search ": false, "read /v1/photos/:id " + photoID: false}
+	invID := (api.Key{Role: api.RoleInvestigator, Secret: investigatorKey}).ID()
+	for _, e := range entries {
+		k := e.Action + " " + e.Route + " " + e.Target
+		if _, ok := want[k]; ok && e.KeyID == invID && e.Status == http.StatusOK {
+			want[k] = true
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no audit entry %q by the investigator key among %d entries", k, len(entries))
+		}
+	}
+
+	// The log: no name, photo bytes or key secrets.
+	logs := s.Logs()
+	needles := append(nameNeedles(name), photoNeedles(photo)...)
+	for _, n := range photoNeedles(photo) {
+		needles = append(needles, []byte(base64.StdEncoding.EncodeToString(n)[:32]), []byte(hex.EncodeToString(n)))
+	}
+	for _, k := range keys {
+		needles = append(needles, []byte(k))
+	}
+	for _, n := range needles {
+		if strings.Contains(strings.ToLower(logs), strings.ToLower(string(n))) {
+			t.Errorf("the server log contains %.32q", n)
+		}
+	}
+	t.Logf("server log: %d lines, none with the name, photo bytes or a key", strings.Count(logs, "\n"))
 }
