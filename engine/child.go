@@ -35,6 +35,9 @@ func (s *Service) CreateChild(ctx context.Context, c *models.Child) (*models.Chi
 	if err := s.store.PutChild(ctx, *c); err != nil {
 		return nil, false, fmt.Errorf("store child: %w", err)
 	}
+	// The record is stored: the index must follow even if the caller has
+	// gone, or the two disagree until the next rebuild.
+	ctx = context.WithoutCancel(ctx)
 	if err := s.attrs.Index(ctx, c); err != nil {
 		return nil, false, fmt.Errorf("index child %s: %w", c.ID, err)
 	}
@@ -77,6 +80,7 @@ func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (
 	if err := s.store.PutChild(ctx, *c); err != nil {
 		return nil, fmt.Errorf("store child %s: %w", id, err)
 	}
+	ctx = context.WithoutCancel(ctx) // stored: the index follows (see CreateChild)
 	if err := s.attrs.Index(ctx, c); err != nil {
 		return nil, fmt.Errorf("index child %s: %w", id, err)
 	}
@@ -97,6 +101,7 @@ func (s *Service) DeleteChild(ctx context.Context, id string) error {
 	if err := s.store.DeleteChild(ctx, id); err != nil {
 		return fmt.Errorf("delete child %s: %w", id, err)
 	}
+	ctx = context.WithoutCancel(ctx) // deleted: the indexes follow (see CreateChild)
 	s.faces.RemoveChild(id)
 	if err := s.attrs.Delete(ctx, id); err != nil {
 		return fmt.Errorf("unindex child %s: %w", id, err)
@@ -138,13 +143,16 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 	if err := s.store.PutPhoto(ctx, p, data); err != nil {
 		return nil, fmt.Errorf("store photo for %s: %w", childID, err)
 	}
+	// The photo is stored: the vector index and the record's change time
+	// follow even if the caller has gone (see CreateChild).
+	ctx = context.WithoutCancel(ctx)
+	if err := s.indexPhoto(child.Kind, &p); err != nil {
+		return nil, fmt.Errorf("index photo %s: %w", p.ID, err)
+	}
 	// A new photo changes the evidence: the batch job re-scores the record's pairs.
 	child.UpdatedAt = p.CreatedAt
 	if err := s.store.PutChild(ctx, child); err != nil {
 		return nil, fmt.Errorf("touch child %s: %w", childID, err)
-	}
-	if err := s.indexPhoto(child.Kind, &p); err != nil {
-		return nil, fmt.Errorf("index photo %s: %w", p.ID, err)
 	}
 	return &p, nil
 }
