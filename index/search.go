@@ -213,9 +213,13 @@ func ageMeets(qlo, qhi, qref, lo, hi, ref int) bool {
 // example written by an incompatible version) is derived data: it is
 // deleted, recreated empty, and reported by OutOfDate.
 func OpenAttributeIndex(path string) (*AttributeIndex, error) {
-	// Leftovers of a rebuild interrupted before its swap.
-	if err := os.RemoveAll(path + attrRebuildSuffix); err != nil {
-		return nil, fmt.Errorf("remove leftover rebuild: %w", err)
+	// Leftovers of a rebuild interrupted before or during its swap. The old
+	// index would otherwise stay on disk for good, deleted records and all;
+	// if the swap stopped half-way the store is the source to rebuild from.
+	for _, left := range []string{path + attrRebuildSuffix, path + attrOldSuffix} {
+		if err := os.RemoveAll(left); err != nil {
+			return nil, fmt.Errorf("remove leftover rebuild: %w", err)
+		}
 	}
 	idx, reason, err := openOrCreateAttr(path)
 	if err != nil {

@@ -543,6 +543,36 @@ func TestRebuildLargerThanOneBatch(t *testing.T) {
 	}
 }
 
+// A swap cut short by a crash (the live index moved aside, the rebuilt one
+// not yet in place) leaves nothing behind at the next open: the old index
+// holds deleted records and the store is there to rebuild from.
+func TestOpenRemovesAnInterruptedSwap(t *testing.T) {
+	x, path := attrOpen(t)
+	attrPut(t, x, attrKid("f-1", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja"))
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+attrOldSuffix); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(path+attrRebuildSuffix, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	y, err := OpenAttributeIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	for _, left := range []string{path + attrOldSuffix, path + attrRebuildSuffix} {
+		if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s survived the open: %v", filepath.Base(left), err)
+		}
+	}
+	if reason, _ := y.OutOfDate(1); reason == "" {
+		t.Errorf("an index recreated empty against a store of 1 is not out of date")
+	}
+}
+
 // An index in memory (for an encrypted store) is out of date until its
 // first Rebuild, then searches and takes writes like one on disk.
 func TestMemAttributeIndex(t *testing.T) {
