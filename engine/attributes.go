@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -83,7 +84,7 @@ func CompareAttributes(missing, found *models.Child, freq NameFrequency) []Field
 	if missing.Kind == models.KindFound && found.Kind == models.KindMissing {
 		missing, found = found, missing
 	}
-	return []FieldComparison{
+	cmps := []FieldComparison{
 		compareNames(missing.Names, found.Names, freq),
 		compareAge(missing, found),
 		compareSex(missing.Sex, found.Sex),
@@ -93,6 +94,43 @@ func CompareAttributes(missing, found *models.Child, freq NameFrequency) []Field
 		comparePlaces(missing.Place, found.Place),
 		compareDates(missing.ObservedOn, found.ObservedOn),
 	}
+	discountImplied(cmps)
+	return cmps
+}
+
+// discountImplied stops two agreements that say the same thing from both
+// counting. The match weight adds fields as if they were independent given
+// the pair's status, and two are not: a given name that agrees all but
+// says the sex (Indian given names are gendered), and a shared home state
+// all but says the language. Among strangers who agree on the first, the
+// second agrees about as often as among true matches, so its likelihood
+// ratio given the first is about 1: the second agreement is kept in the
+// explanation with no weight. Measured on synthetic records (`trackmatch
+// eval --synthetic-attributes --pairs` on FG-NET, a logistic regression of
+// the match on each field's weight, where a coefficient of 1 means rightly
+// weighed): with both counted, sex agreement's coefficient was -0.3 and
+// language's 0.76, and pairs scored 0.5–0.9 were matches only 0.29–0.70 of
+// the time; with them discounted (and names weighed by the given name's
+// frequency alone, see nameTermFrequency) no reliability bin is
+// overconfident beyond its noise. A conflict on sex still blocks, and
+// disagreement still counts.
+func discountImplied(cmps []FieldComparison) {
+	byField := map[string]*FieldComparison{}
+	for i := range cmps {
+		byField[cmps[i].Field] = &cmps[i]
+	}
+	implied := func(f *FieldComparison, agree string, by *FieldComparison, byLevels []string, why string) {
+		if f == nil || by == nil || f.Level != agree || !slices.Contains(byLevels, by.Level) {
+			return
+		}
+		f.Level = ""
+		f.Detail += "; not counted again: " + why
+	}
+	implied(byField[FieldSex], SexSame, byField[FieldName],
+		[]string{string(names.LevelExact), string(names.LevelFolded), string(names.LevelPhonetic), string(names.LevelFuzzy), NamePartial},
+		"the agreeing given name already says the sex")
+	implied(byField[FieldLanguage], LanguageShared, byField[FieldPlace], []string{PlaceDistrict, PlaceState},
+		"the shared state already says the language")
 }
 
 // YearsBetween returns the years from the missing child's date last seen to
@@ -195,30 +233,23 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 	return fc
 }
 
-// comparisonFrequency is what names.Frequencies offers beyond Of: how
-// common the whole agreement of a comparison is.
-type comparisonFrequency interface {
-	OfComparison(c names.Comparison) float64
-}
-
-// nameTermFrequency is how common the agreement c is among records. When
-// freq can say it for the whole comparison (names.Frequencies.OfComparison:
-// the product over the agreeing words, so that "Rahul Sharma" agreeing in
-// both words weighs more than "Rahul" alone, which a common given name
-// alone cannot tell apart), that is the answer. Otherwise it is the
-// frequency of the agreeing given-name token: the first token of the
-// missing child's agreeing name when it is among the agreeing tokens, else
-// the strongest agreeing token, looked up folded (names.Fold). Either way
-// the commoner of the two spellings counts, so that a rare spelling of a
-// common name does not weigh as a rare name.
+// nameTermFrequency is the frequency of the agreeing given-name token: the
+// first token of the missing child's agreeing name when it is among the
+// agreeing tokens, else the strongest agreeing token, looked up folded
+// (names.Fold). Of the two spellings the commoner counts, so that a rare
+// spelling of a common name does not weigh as a rare name.
+//
+// It is not names.Frequencies.OfComparison, the product over every
+// agreeing word: measured with `trackmatch eval --synthetic-attributes` on
+// ../shared/faces, the product gave a full name agreeing by chance 10–11
+// bits, and 8 of the 71 top candidates at a probability above 0.9 were
+// strangers sharing a name. Token frequencies are shares of all name words
+// (two or three per record), so each underestimates how often two records
+// agree on that word, and a product compounds it; the given name alone
+// errs by one factor.
 func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 	if freq == nil || len(c.Matched) == 0 {
 		return 0
-	}
-	if cf, ok := freq.(comparisonFrequency); ok {
-		if f := cf.OfComparison(c); f > 0 && !math.IsNaN(f) {
-			return min(f, 1)
-		}
 	}
 	strong := func(l names.Level) bool {
 		return l == names.LevelExact || l == names.LevelFolded || l == names.LevelPhonetic

@@ -57,9 +57,11 @@ func TestCompareAttributesFullRecords(t *testing.T) {
 		ObservedOn: "2024-05-01", HeightCM: 150, Marks: "til baayen gaal par",
 		Languages: []string{"हिंदी"}, Place: models.Place{State: "Uttar Pradesh", District: "Prayagraj"},
 	}
+	// Sex and language agree but are implied by the agreeing name and the
+	// shared state: no level, and the detail says so.
 	want := map[string]string{
-		FieldAge: AgeOverlap, FieldSex: SexSame, FieldMarks: MarksMatch, FieldHeight: HeightFits,
-		FieldLanguage: LanguageShared, FieldPlace: PlaceDistrict, FieldDates: DatesConsistent,
+		FieldAge: AgeOverlap, FieldSex: "", FieldMarks: MarksMatch, FieldHeight: HeightFits,
+		FieldLanguage: "", FieldPlace: PlaceDistrict, FieldDates: DatesConsistent,
 	}
 	for _, order := range [][2]*models.Child{{missing, found}, {found, missing}} { // kinds reversed: swapped back
 		cmps := CompareAttributes(order[0], order[1], nil)
@@ -68,6 +70,32 @@ func TestCompareAttributesFullRecords(t *testing.T) {
 				t.Errorf("%s: level %q, want %q (%s)", f, c.Level, level, c.Detail)
 			}
 		}
+		for _, f := range []string{FieldSex, FieldLanguage} {
+			if c := attributeField(t, cmps, f); !strings.Contains(c.Detail, "not counted again") {
+				t.Errorf("%s detail %q does not say why it is not counted", f, c.Detail)
+			}
+		}
+	}
+}
+
+// TestCompareAttributesImpliedOnlyWhenImplied: sex counts when the names
+// do not agree, a conflict on sex still blocks, and a language counts when
+// the states differ or are unknown.
+func TestCompareAttributesImpliedOnlyWhenImplied(t *testing.T) {
+	missing := &models.Child{Kind: models.KindMissing, Names: []string{"Puja"}, Sex: models.SexFemale,
+		Languages: []string{"Hindi"}, Place: models.Place{State: "Bihar"}}
+	found := &models.Child{Kind: models.KindFound, Names: []string{"Rekha"}, Sex: models.SexFemale,
+		Languages: []string{"Hindi"}, Place: models.Place{State: "Delhi"}}
+	cmps := CompareAttributes(missing, found, nil)
+	if c := attributeField(t, cmps, FieldSex); c.Level != SexSame {
+		t.Errorf("names differ: sex %+v, want counted", c)
+	}
+	if c := attributeField(t, cmps, FieldLanguage); c.Level != LanguageShared {
+		t.Errorf("states differ: language %+v, want counted", c)
+	}
+	found.Names, found.Sex = []string{"Puja"}, models.SexMale
+	if c := attributeField(t, CompareAttributes(missing, found, nil), FieldSex); c.Level != SexConflict || !c.Conflict {
+		t.Errorf("same name, other sex: %+v, want a conflict", c)
 	}
 }
 
@@ -288,29 +316,5 @@ func TestFoldLabel(t *testing.T) {
 		if got := foldLabel(in); got != want {
 			t.Errorf("foldLabel(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-// TestNameTermFrequencyOfWholeAgreement: with names.Frequencies, a name
-// agreeing in both words is rarer than its given name alone, and a common
-// given name that agrees alone weighs as common.
-func TestNameTermFrequencyOfWholeAgreement(t *testing.T) {
-	freq := names.NewFrequencies()
-	for range 50 {
-		freq.Add([]string{"Rahul Kumar"})
-	}
-	freq.Add([]string{"Rahul Sharma"})
-	freq.Add([]string{"Sunita Sharma"})
-	full := compareNames([]string{"Rahul Sharma"}, []string{"Rahul Sharma"}, freq)
-	given := compareNames([]string{"Rahul"}, []string{"Rahul Sharma"}, freq)
-	if full.Level != string(names.LevelExact) || given.Level != string(names.LevelExact) {
-		t.Fatalf("levels %q and %q, want exact", full.Level, given.Level)
-	}
-	want := freq.Of("rahul") * freq.Of("sharma")
-	if math.Abs(full.TermFrequency-want) > 1e-15 || !(given.TermFrequency > 10*full.TermFrequency) {
-		t.Fatalf("term frequency of the full name %g (want %g), of the given name %g", full.TermFrequency, want, given.TermFrequency)
-	}
-	if math.Abs(given.TermFrequency-freq.Of("rahul")) > 1e-15 {
-		t.Fatalf("given name alone: %g, want %g", given.TermFrequency, freq.Of("rahul"))
 	}
 }
