@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -200,6 +201,17 @@ func TestEvalMetrics(t *testing.T) {
 	}
 	if rows := m.ByGap; len(rows) != 3 || rows[0].Group != "0-2" || rows[1].Group != "3-5" || rows[2].Group != "11+" {
 		t.Fatalf("by gap %+v", rows)
+	}
+	// The report is valid JSON even with empty figures (JSON has no NaN).
+	r.Distances = append(r.Distances, distanceRow{Group: "empty"})
+	r.Modes[0].Rank1 = newRate(0, 0)
+	if _, err := json.Marshal(&r); err != nil {
+		t.Fatalf("report as JSON: %v", err)
+	}
+	var text bytes.Buffer
+	r.writeText(&text)
+	if !strings.Contains(text.String(), "rank-1") {
+		t.Fatalf("text report:\n%s", text.String())
 	}
 }
 

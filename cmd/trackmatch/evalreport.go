@@ -48,8 +48,9 @@ type rate struct {
 	Rate float64 `json:"rate"`
 }
 
+// newRate returns k of n; its Rate is 0 when n is 0 (JSON has no NaN).
 func newRate(k, n int) rate {
-	r := rate{K: k, N: n, Rate: math.NaN()}
+	r := rate{K: k, N: n}
 	if n > 0 {
 		r.Rate = float64(k) / float64(n)
 	}
@@ -494,9 +495,10 @@ func mixtureString(m engine.Mixture) string {
 	return strings.Join(parts, " + ")
 }
 
+// meanSD returns the count, mean and sample sd of x (zeros when empty).
 func meanSD(x []float64) (int, float64, float64) {
 	if len(x) == 0 {
-		return 0, math.NaN(), math.NaN()
+		return 0, 0, 0
 	}
 	var m float64
 	for _, v := range x {
@@ -653,9 +655,15 @@ func (r *evalReport) writeText(w io.Writer) {
 
 	p("\n  Face distances measured here (genuine: one person, earlier against later photo; impostor: two people)\n")
 	p("  %-19s %6s %13s %7s %13s   %-18s %s\n", "group", "n", "genuine", "n", "impostor", "model genuine", "model impostor")
+	ms := func(n int, m, sd float64) string {
+		if n == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f±%.3f", m, sd)
+	}
 	for _, d := range r.Distances {
-		p("  %-19s %6d %6.3f±%.3f %7d %6.3f±%.3f   %-18s %s\n", d.Group, d.GenuineN, d.GenuineMean, d.GenuineSD,
-			d.ImpostorN, d.ImpostorMean, d.ImpostorSD, d.ModelGenuine, d.ModelImpostor)
+		p("  %-19s %6d %13s %7d %13s   %-18s %s\n", d.Group, d.GenuineN, ms(d.GenuineN, d.GenuineMean, d.GenuineSD),
+			d.ImpostorN, ms(d.ImpostorN, d.ImpostorMean, d.ImpostorSD), d.ModelGenuine, d.ModelImpostor)
 	}
 	if len(r.FaceModel) > 0 {
 		p("\n  Face weights of params v%d, bits (log2 m/u) by group and distance band\n  %-9s", r.ParamsVersion, "")
