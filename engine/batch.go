@@ -23,10 +23,10 @@ import (
 // Incremental rule. A run is full when asked (models.Job.Full), when there
 // is no earlier finished run, or when the parameters changed since the last
 // finished run started (a version created after that start, e.g. by this
-// run's own re-estimation). Otherwise, with since = the last finished run's
-// start (less a margin, RescoreOptions.SinceMargin), a pair is scored again only if one of its
-// records changed (UpdatedAt >= since; UpdatedAt moves on every edit and
-// photo upload, and new records count as changed):
+// run's own re-estimation). Otherwise, with since = the last finished
+// run's start less RescoreOptions.SinceMargin, a pair is scored again only
+// if one of its records changed (UpdatedAt >= since; UpdatedAt moves on
+// every edit and photo upload, and new records count as changed):
 //   - a changed missing child is scored against all its candidates and all
 //     its stored matches;
 //   - for each changed found child the search is run the other way (its
@@ -61,9 +61,9 @@ const (
 	// DefaultRescoreThreshold is the probability from which a pair enters
 	// the review queue. Probabilities carry the gallery-size prior (one in
 	// three missing children is among the found ones), so 0.5 means "more
-	// likely this child than not"; the queue is ordered, so a lower
-	// threshold costs review time at the bottom of the queue, not recall at
-	// the top.
+	// likely this child than not". A lower threshold queues more true
+	// pairs and more false ones; the queue is ordered by probability, so
+	// the extra ones wait at its bottom.
 	DefaultRescoreThreshold = 0.5
 	// DefaultRescorePool is how many candidates each retrieval path (face,
 	// attributes) returns per child: twice an interactive search's.
@@ -217,7 +217,8 @@ type Rescorer struct {
 
 	writeMu sync.Mutex // held while the job merges and writes matches, and by DecideMatch
 
-	interactive atomic.Int64 // interactive calls in flight (Interactive)
+	interactive   atomic.Int64 // interactive calls in flight (Interactive)
+	unpausedUntil atomic.Int64 // unix ns before which yield does not pause
 }
 
 // activeJob is the job a Rescorer is running. job is guarded by Rescorer.mu.

@@ -10,7 +10,7 @@ import (
 // Interactive is the Service as the API should call it while jobs may run:
 // its searches and photo uploads count as interactive work, and a running
 // re-scoring job pauses between two steps while any is in flight (for at
-// most RescoreOptions.MaxYield at a time). On two cores a job's worker and
+// most RescoreOptions.MaxYield at a time; see yield). On two cores a job's worker and
 // a search would otherwise share the CPU and the garbage collector's
 // pauses; see the batch benchmark's latency figures.
 type Interactive struct {
@@ -46,12 +46,23 @@ func (r *Rescorer) busy() func() {
 }
 
 // yield waits while interactive calls are in flight, for up to MaxYield.
+// A pause that runs out leaves the job a quarter of MaxYield unpaused
+// after it, so that under a steady stream of calls the job keeps about a
+// fifth of its pace.
 func (r *Rescorer) yield(ctx context.Context) {
 	if r.opt.MaxYield <= 0 || r.interactive.Load() == 0 {
 		return
 	}
-	deadline := time.Now().Add(r.opt.MaxYield)
-	for r.interactive.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	now := time.Now()
+	if now.UnixNano() < r.unpausedUntil.Load() {
+		return
+	}
+	deadline := now.Add(r.opt.MaxYield)
+	for r.interactive.Load() > 0 && ctx.Err() == nil {
+		if time.Now().After(deadline) {
+			r.unpausedUntil.Store(time.Now().Add(r.opt.MaxYield / 4).UnixNano())
+			return
+		}
 		time.Sleep(time.Millisecond)
 	}
 }
