@@ -50,7 +50,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	a.attrs, err = index.OpenAttributeIndex(cfg.bleveDir())
+	// Bleve cannot encrypt its files, so with encryption at rest the
+	// attribute index lives in memory and is rebuilt from Badger at start.
+	if cfg.EncryptionKey != nil {
+		a.attrs, err = index.OpenMemAttributeIndex()
+	} else {
+		a.attrs, err = index.OpenAttributeIndex(cfg.bleveDir())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open attribute index: %w", err)
 	}
