@@ -271,6 +271,8 @@ func (s *Service) DecideMatch(ctx context.Context, id string, d models.Decision)
 // setStatus changes a record's case status without touching its evidence,
 // so it does not count as a change for incremental re-scoring.
 func (s *Service) setStatus(ctx context.Context, id string, st models.Status) error {
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
 	c, err := s.store.GetChild(ctx, id)
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		return nil // erased since the match was made
