@@ -81,7 +81,16 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 	}
 	scorer, err := engine.NewScorer(params)
 	if err != nil {
-		return nil, fmt.Errorf("scoring parameters v%d: %w", params.Version, err)
+		// Parameters from an older release whose levels this one no longer
+		// has: keep them in the store's history, score with new defaults.
+		log.Warn("stored scoring parameters do not fit this release; starting from the defaults",
+			"params_version", params.Version, "err", err)
+		if params, err = a.store.PutParams(ctx, engine.DefaultParams()); err != nil {
+			return nil, fmt.Errorf("scoring parameters: %w", err)
+		}
+		if scorer, err = engine.NewScorer(params); err != nil {
+			return nil, fmt.Errorf("default scoring parameters: %w", err)
+		}
 	}
 	a.embedder, err = engine.NewDlibEmbedder(cfg.Models, cfg.Workers)
 	if err != nil {
