@@ -317,8 +317,34 @@ func (fx *batchFixture) scorable(b *testing.B) int {
 			}
 		}
 	}
+	// False candidates by threshold, from a sample of missing children's
+	// searches (the job's candidates and probabilities), scaled up.
+	const sample = 500
+	ctx := context.Background()
+	falses := make([]int, len(ths))
+	step := max(1, len(fx.missing)/sample)
+	searched := 0
+	for i := 0; i < len(fx.missing); i += step {
+		cs, err := fx.svc.Candidates(ctx, fx.missing[i], engine.MaxLimit)
+		if err != nil {
+			b.Fatal(err)
+		}
+		searched++
+		for _, c := range cs {
+			if fx.truth[fx.missing[i]] == c.ID {
+				continue
+			}
+			for k, th := range ths {
+				if c.Probability >= th {
+					falses[k]++
+				}
+			}
+		}
+	}
+	scale := float64(len(fx.missing)) / float64(searched)
 	for i, th := range ths {
-		b.Logf("true pairs scoring p >= %.2f: %d of %d", th, counts[i], len(fx.truth))
+		b.Logf("at p >= %.2f: %d of %d true pairs score above; about %.0f false pairs would (from %d searches)",
+			th, counts[i], len(fx.truth), float64(falses[i])*scale, searched)
 	}
 	return n
 }
