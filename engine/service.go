@@ -13,6 +13,7 @@ import (
 // ChildStore is what the engine needs from durable storage.
 type ChildStore interface {
 	PutChild(ctx context.Context, c models.Child) error
+	PutChildren(ctx context.Context, cs []models.Child) error
 	GetChild(ctx context.Context, id string) (models.Child, error)
 	DeleteChild(ctx context.Context, id string) error
 	ChildByExternalRef(ctx context.Context, kind models.Kind, ref string) (models.Child, error)
@@ -23,6 +24,7 @@ type ChildStore interface {
 // AttributeIndex finds children whose names, age, sex and marks could match.
 type AttributeIndex interface {
 	Index(ctx context.Context, c *models.Child) error
+	IndexBatch(ctx context.Context, cs []*models.Child) error
 	Delete(ctx context.Context, id string) error
 	Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -36,58 +37,147 @@ type childHead struct {
 // any other record of the same kind (ECONFLICT otherwise), and a record's
 // kind cannot change.
 func (s *Store) PutChild(ctx context.Context, c models.Child) error {
+	val, err := encodeChild(c)
+	if err != nil {
+		return err
+	}
+	if err := s.update(ctx, func(txn *badger.Txn) error { return putChildTxn(txn, c, val) }); err != nil {
+		return fmt.Errorf("put child %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// encodeChild checks what the store relies on in c and encodes its own
+// fields (not its photos).
+func encodeChild(c models.Child) ([]byte, error) {
 	if !validID(c.ID) {
-		return models.Errorf(models.EINVALID, "child id must be 1-%d characters of [0-9A-Za-z_]", maxIDLen)
+		return nil, models.Errorf(models.EINVALID, "child id must be 1-%d characters of [0-9A-Za-z_]", maxIDLen)
 	}
 	if !c.Kind.Valid() {
-		return models.Errorf(models.EINVALID, "kind must be %q or %q", models.KindMissing, models.KindFound)
+		return nil, models.Errorf(models.EINVALID, "kind must be %q or %q", models.KindMissing, models.KindFound)
 	}
 	if len(c.ExternalRef) > models.MaxExternalRef {
-		return models.Errorf(models.EINVALID, "external_ref must be at most %d characters", models.MaxExternalRef)
+		return nil, models.Errorf(models.EINVALID, "external_ref must be at most %d characters", models.MaxExternalRef)
 	}
 	c.Photos = nil
 	val, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("encode child %s: %w", c.ID, err)
+		return nil, fmt.Errorf("encode child %s: %w", c.ID, err)
 	}
-	err = s.update(ctx, func(txn *badger.Txn) error {
-		old, exists, err := getValue(txn, keyChild(c.ID))
+	return val, nil
+}
+
+// putChildTxn writes record c (encoded as val) in txn: PutChild's checks
+// of kind and external_ref against what is stored.
+func putChildTxn(txn *badger.Txn, c models.Child, val []byte) error {
+	old, exists, err := getValue(txn, keyChild(c.ID))
+	if err != nil {
+		return err
+	}
+	if exists {
+		var prev childRef
+		if err := json.Unmarshal(old, &prev); err != nil {
+			return fmt.Errorf("decode child %s: %w", c.ID, err)
+		}
+		if prev.Kind != c.Kind {
+			return models.Errorf(models.ECONFLICT, "record %s is %s; its kind cannot change", c.ID, prev.Kind)
+		}
+		if prev.ExternalRef != "" && prev.ExternalRef != c.ExternalRef {
+			if err := txn.Delete(keyExtRef(prev.Kind, prev.ExternalRef)); err != nil {
+				return err
+			}
+		}
+	}
+	if c.ExternalRef != "" {
+		owner, taken, err := getValue(txn, keyExtRef(c.Kind, c.ExternalRef))
 		if err != nil {
 			return err
 		}
-		if exists {
-			var prev childRef
-			if err := json.Unmarshal(old, &prev); err != nil {
-				return fmt.Errorf("decode child %s: %w", c.ID, err)
-			}
-			if prev.Kind != c.Kind {
-				return models.Errorf(models.ECONFLICT, "record %s is %s; its kind cannot change", c.ID, prev.Kind)
-			}
-			if prev.ExternalRef != "" && prev.ExternalRef != c.ExternalRef {
-				if err := txn.Delete(keyExtRef(prev.Kind, prev.ExternalRef)); err != nil {
-					return err
-				}
-			}
+		if taken && string(owner) != c.ID {
+			return models.Errorf(models.ECONFLICT,
+				"external_ref is already used by %s record %s", c.Kind, owner)
 		}
-		if c.ExternalRef != "" {
-			owner, taken, err := getValue(txn, keyExtRef(c.Kind, c.ExternalRef))
+		if err := txn.Set(keyExtRef(c.Kind, c.ExternalRef), []byte(c.ID)); err != nil {
+			return err
+		}
+	}
+	return txn.Set(keyChild(c.ID), val)
+}
+
+// PutChildren stores many records with their photos, a batch of them to a
+// transaction: a bulk import of records whose photos were analysed
+// elsewhere. Each record is checked as PutChild checks it, and each of
+// c.Photos as PutPhoto checks it; the photos' faces and descriptors are
+// kept, their original bytes are not (Photo.Bytes is 0 and PhotoBytes
+// returns none). A batch is written whole or not at all; on error, the
+// batches before it stay stored.
+func (s *Store) PutChildren(ctx context.Context, cs []models.Child) error {
+	for lo := 0; lo < len(cs); {
+		n := min(putChildrenBatch, len(cs)-lo)
+		for {
+			err := s.putChildBatch(ctx, cs[lo:lo+n])
+			if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
+				n /= 2
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			if taken && string(owner) != c.ID {
-				return models.Errorf(models.ECONFLICT,
-					"external_ref is already used by %s record %s", c.Kind, owner)
-			}
-			if err := txn.Set(keyExtRef(c.Kind, c.ExternalRef), []byte(c.ID)); err != nil {
-				return err
-			}
+			break
 		}
-		return txn.Set(keyChild(c.ID), val)
-	})
-	if err != nil {
-		return fmt.Errorf("put child %s: %w", c.ID, err)
+		lo += n
 	}
 	return nil
+}
+
+// putChildrenBatch is how many records PutChildren writes to a transaction
+// at most; fewer when they do not fit in one.
+const putChildrenBatch = 1000
+
+func (s *Store) putChildBatch(ctx context.Context, cs []models.Child) error {
+	vals := make([][]byte, len(cs))
+	metas := make([][][]byte, len(cs))
+	for i, c := range cs {
+		var err error
+		if vals[i], err = encodeChild(c); err != nil {
+			return fmt.Errorf("put child %s: %w", c.ID, err)
+		}
+		for _, p := range c.Photos {
+			if p.ChildID != c.ID {
+				return models.Errorf(models.EINVALID, "photo %s is not of record %s", p.ID, c.ID)
+			}
+			p.Bytes = 0
+			meta, err := encodePhoto(p)
+			if err != nil {
+				return fmt.Errorf("put photo %s: %w", p.ID, err)
+			}
+			metas[i] = append(metas[i], meta)
+		}
+	}
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		for i, c := range cs {
+			if err := putChildTxn(txn, c, vals[i]); err != nil {
+				return fmt.Errorf("put child %s: %w", c.ID, err)
+			}
+			for j, p := range c.Photos {
+				owner, exists, err := getValue(txn, keyPhotoIdx(p.ID))
+				if err != nil {
+					return err
+				}
+				if exists && string(owner) != c.ID {
+					return models.Errorf(models.ECONFLICT, "photo %s belongs to another record", p.ID)
+				}
+				if err := putPhotoMetaTxn(txn, p, metas[i][j]); err != nil {
+					return fmt.Errorf("put photo %s: %w", p.ID, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("put children: %w", err)
+	}
+	return err
 }
 
 // childRef is the part of a stored record that PutChild and DeleteChild need.

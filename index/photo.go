@@ -82,13 +82,7 @@ func (s *Store) PutPhoto(ctx context.Context, photo models.Photo, original []byt
 		if err != nil {
 			return err
 		}
-		if err := txn.Set(keyGuard(photo.ChildID), nil); err != nil {
-			return err
-		}
-		if err := txn.Set(keyPhotoIdx(photo.ID), []byte(photo.ChildID)); err != nil {
-			return err
-		}
-		return txn.Set(keyPhotoMeta(photo.ChildID, photo.ID), meta)
+		return putPhotoMetaTxn(txn, photo, meta)
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return models.Errorf(models.ETOOLARGE, "the photo is too large to store (%d bytes)", len(original))
@@ -97,6 +91,23 @@ func (s *Store) PutPhoto(ctx context.Context, photo models.Photo, original []byt
 		return fmt.Errorf("put photo %s: %w", photo.ID, err)
 	}
 	return nil
+}
+
+// putPhotoMetaTxn writes photo's metadata (encoded as meta) in txn, with
+// the guard that makes a concurrent DeleteChild of its record conflict.
+// The caller has checked that the record exists (or writes it in txn) and
+// that the photo id is not another record's.
+func putPhotoMetaTxn(txn *badger.Txn, photo models.Photo, meta []byte) error {
+	if !validID(photo.ID) || !validID(photo.ChildID) {
+		return models.Errorf(models.EINVALID, "photo and child ids must be 1-%d characters of [0-9A-Za-z_]", maxIDLen)
+	}
+	if err := txn.Set(keyGuard(photo.ChildID), nil); err != nil {
+		return err
+	}
+	if err := txn.Set(keyPhotoIdx(photo.ID), []byte(photo.ChildID)); err != nil {
+		return err
+	}
+	return txn.Set(keyPhotoMeta(photo.ChildID, photo.ID), meta)
 }
 
 // GetPhoto returns the metadata of photo photoID; ENOTFOUND when there is none.

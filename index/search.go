@@ -507,6 +507,32 @@ func (x *AttributeIndex) Index(ctx context.Context, c *models.Child) error {
 	return nil
 }
 
+// IndexBatch adds or replaces the documents of many records in batches of
+// attrRebuildBatch: a bulk import's counterpart of Index. Call it after
+// the store write.
+func (x *AttributeIndex) IndexBatch(ctx context.Context, cs []*models.Child) error {
+	x.rebuildMu.RLock()
+	defer x.rebuildMu.RUnlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return errAttrClosed()
+	}
+	err := fillAttr(ctx, x.idx, func(yield func(*models.Child) error) error {
+		for _, c := range cs {
+			if err := yield(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		x.failed.Store(true)
+		return fmt.Errorf("index records: %w", err)
+	}
+	return nil
+}
+
 // Delete removes the document of record id; an unknown id is not an error.
 func (x *AttributeIndex) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
