@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/trackmatch/trackmatch/models"
@@ -135,12 +136,14 @@ func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []chi
 			ids[h.ChildID] = true
 		}
 	}
-	hits, err := s.attrs.Candidates(ctx, q, pool)
-	if err != nil {
-		return nil, fmt.Errorf("attribute candidates: %w", err)
-	}
-	for _, h := range hits {
-		ids[h.ID] = true
+	if len(faces) == 0 || rankableAttributes(q) {
+		hits, err := s.attrs.Candidates(ctx, q, pool)
+		if err != nil {
+			return nil, fmt.Errorf("attribute candidates: %w", err)
+		}
+		for _, h := range hits {
+			ids[h.ID] = true
+		}
 	}
 	delete(ids, q.ID)
 	out := make([]string, 0, len(ids))
@@ -149,6 +152,15 @@ func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []chi
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// rankableAttributes says whether q has an attribute that attribute
+// retrieval ranks by: a name, a mark or a place. Without one, its hits for
+// a photo search would be any records of a compatible sex and age, in no
+// useful order, and would cost a walk over all of them; the face index
+// has already found the records the photo's evidence can rank.
+func rankableAttributes(q *models.Child) bool {
+	return len(q.Names) > 0 || strings.TrimSpace(q.Marks) != "" || q.Place.State != "" || q.Place.District != ""
 }
 
 // galleryScorer is the current scorer with the prior of a search among the
