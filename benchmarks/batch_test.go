@@ -2,8 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -12,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +17,6 @@ import (
 	"github.com/trackmatch/trackmatch/engine"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
-	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // Batch re-scoring benchmarks: the real Badger store, Bleve index and
@@ -70,45 +66,6 @@ func BenchmarkRescore100k(b *testing.B) {
 	benchRescore(b, 100_000, 1_000_000)
 }
 
-// descriptorPhoto and descriptorAnalyzer stand in for photos in updates:
-// the "photo" is the descriptor's bytes. Other bytes go to the real
-// pipeline, when there is one.
-func descriptorPhoto(d models.Descriptor) []byte {
-	out := make([]byte, 0, 4*len(d))
-	for _, x := range d {
-		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(x))
-	}
-	return out
-}
-
-type descriptorAnalyzer struct{ real engine.PhotoAnalyzer }
-
-func (a descriptorAnalyzer) Analyze(ctx context.Context, data []byte) (*engine.PhotoAnalysis, error) {
-	var d models.Descriptor
-	if len(data) != 4*len(d) {
-		if a.real == nil {
-			return nil, models.Errorf(models.ECORRUPT, "not a descriptor")
-		}
-		return a.real.Analyze(ctx, data)
-	}
-	for i := range d {
-		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-	}
-	return &engine.PhotoAnalysis{ContentType: "image/jpeg", Width: 480, Height: 640, Subject: 0,
-		Faces: []models.Face{{Box: [4]int{120, 160, 240, 240}, Descriptor: &d}}}, nil
-}
-
-type batchAttrs struct{ *index.AttributeIndex }
-
-func (a batchAttrs) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
-	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
-	out := make([]models.AttributeHit, len(hits))
-	for i, h := range hits {
-		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
-	}
-	return out, err
-}
-
 // batchFixture is a filled store with the service and rescorer over it.
 type batchFixture struct {
 	store   *index.Store
@@ -135,123 +92,36 @@ func envIntOr(b *testing.B, key string, def int) int {
 	return n
 }
 
-// newBatchFixture writes nMissing and nFound children, each with one
-// photo, through the store (many writers at once, so Badger syncs their
-// commits together), builds Bleve from the store and loads the indexes as
-// the server does at start.
+// newBatchFixture builds a gallery of nMissing and nFound children, each
+// with one photo (BuildGallery: through engine.Service.Import), and
+// reopens it as the server does at start, with the rescorer over it.
 func newBatchFixture(b *testing.B, nMissing, nFound int, real engine.PhotoAnalyzer) *batchFixture {
 	ctx := context.Background()
-	dir := b.TempDir()
-	st, err := index.Open(filepath.Join(dir, "badger"), index.StoreOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ai, err := index.OpenAttributeIndex(filepath.Join(dir, "bleve"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fx := &batchFixture{store: st, attrs: ai, faces: synth.NewFaces(batchSeed, synth.ChildFaces()),
-		truth: map[string]string{}, real: real}
-	fx.close = func() { fx.r.Close(); ai.Close(); st.Close() }
-
-	// Ids are shuffled so that true pairs are spread over the id order.
-	rng := rand.New(rand.NewPCG(batchSeed, 1))
-	perm := rng.Perm(nMissing + nFound)
-	nextID := func() string {
-		id := fmt.Sprintf("c%08d", perm[0])
-		perm = perm[1:]
-		return id
-	}
-	pairs := int(float64(nMissing) * batchPairShare)
-	gp := synth.New(batchSeed, synth.Config{})
-	gm := synth.New(batchSeed+1, synth.Config{MissingShare: 1})
-	gf := synth.New(batchSeed+2, synth.Config{MissingShare: 1e-9})
-	type rec struct {
-		c models.Child
-		d models.Descriptor
-	}
-	recs := make(chan rec, 1024)
-	go func() {
-		defer close(recs)
-		for range pairs {
-			m, f := gp.Pair()
-			m.ID, f.ID = nextID(), nextID()
-			id := fx.faces.Identity()
-			mt, _ := m.ObservedOn.Time()
-			ft, _ := f.ObservedOn.Time()
-			fx.truth[m.ID] = f.ID
-			recs <- rec{m, fx.faces.Photo(id, 0)}
-			recs <- rec{f, fx.faces.Photo(id, ft.Sub(mt).Hours()/24/365.25)}
-		}
-		for range nMissing - pairs {
-			c := gm.Next()
-			c.ID = nextID()
-			recs <- rec{c, fx.faces.Photo(fx.faces.Identity(), 0)}
-		}
-		for range nFound - pairs {
-			c := gf.Next()
-			c.ID = nextID()
-			recs <- rec{c, fx.faces.Photo(fx.faces.Identity(), 0)}
-		}
-	}()
 	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range 64 {
-		wg.Go(func() {
-			for r := range recs {
-				err := st.PutChild(ctx, r.c)
-				if err == nil {
-					err = st.PutPhoto(ctx, synth.FacePhoto(&r.c, r.c.ID+"p", r.d), []byte("jpeg"))
-				}
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				if r.c.Kind == models.KindMissing {
-					fx.missing = append(fx.missing, r.c.ID)
-				} else {
-					fx.found = append(fx.found, r.c.ID)
-				}
-				mu.Unlock()
-			}
-		})
+	g, err := BuildGallery(ctx, GalleryConfig{Dir: b.TempDir(), Found: nFound, Missing: nMissing,
+		Pairs: int(float64(nMissing) * batchPairShare), Seed: batchSeed, Analyzer: real})
+	if err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	if firstErr != nil {
-		b.Fatal(firstErr)
-	}
-	slices.Sort(fx.missing)
-	slices.Sort(fx.found)
-	b.Logf("stored %d missing and %d found children (%d true pairs) in %s", nMissing, nFound, pairs,
+	b.Logf("imported %d missing and %d found children (%d true pairs) in %s", nMissing, nFound, len(g.Truth),
 		time.Since(start).Round(time.Second))
-	start = time.Now()
-	if err := ai.Rebuild(ctx, func(yield func(*models.Child) error) error {
-		return st.ForEachChild(ctx, "", func(c models.Child) error { return yield(&c) })
-	}); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("built the attribute index in %s", time.Since(start).Round(time.Second))
-	params, err := st.PutParams(ctx, engine.DefaultParams())
+	d, err := g.Reopen(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sc, err := engine.NewScorer(params)
-	if err != nil {
+	b.Logf("reopened and loaded the in-memory indexes in %s", d.Round(time.Millisecond))
+	fx := &batchFixture{store: g.Store, attrs: g.Attrs, svc: g.Service, truth: g.Truth, real: real,
+		faces: synth.NewFaces(batchSeed+7, synth.ChildFaces())}
+	if fx.missing, err = g.Store.ListChildIDs(ctx, models.KindMissing); err != nil {
 		b.Fatal(err)
 	}
-	fx.svc = engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: batchAttrs{ai},
-		Faces: index.NewVectorIndex(), Photos: descriptorAnalyzer{real}, Names: names.NewFrequencies(), Scorer: sc,
-		NewID: index.NewID, Logger: slog.New(slog.DiscardHandler)})
-	start = time.Now()
-	if _, _, err := fx.svc.LoadIndexes(ctx, st); err != nil {
+	if fx.found, err = g.Store.ListChildIDs(ctx, models.KindFound); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("loaded the in-memory indexes in %s", time.Since(start).Round(time.Second))
-	fx.r = engine.NewRescorer(fx.svc, st, engine.RescoreOptions{
+	fx.r = engine.NewRescorer(fx.svc, fx.store, engine.RescoreOptions{
 		Workers: envIntOr(b, "TRACKMATCH_BENCH_WORKERS", 1), Pool: envIntOr(b, "TRACKMATCH_BENCH_POOL", engine.DefaultRescorePool),
 		Logger: slog.New(slog.DiscardHandler)})
+	fx.close = func() { fx.r.Close(); g.Close() }
 	return fx
 }
 
@@ -568,8 +438,6 @@ func (fx *batchFixture) measureLatency(b *testing.B) {
 		b.ReportMetric(float64(s.MatchesNew+s.MatchesUp+s.MatchesDown), "incr-missed")
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // dlibPipeline is the real face pipeline when the models are there, else nil.
 func dlibPipeline(b *testing.B) engine.PhotoAnalyzer {

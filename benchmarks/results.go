@@ -249,3 +249,18 @@ func num(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
+
+// GoalNotes lists the figures whose note says a goal was met or missed.
+func GoalNotes(figs []Figure) []string {
+	var out []string
+	for _, f := range figs {
+		if strings.Contains(f.Note, "goal") {
+			out = append(out, fmt.Sprintf("- %s (%s): %s %s — %s", f.Name, scaleLabel(f.Scale), num(f.Value), f.Unit, f.Note))
+		}
+	}
+	if len(out) > 0 {
+		out = append([]string{"Goals of issue 7:"}, strings.Join(out, "\n"))
+		return []string{strings.Join(out, "\n\n")}
+	}
+	return nil
+}
