@@ -132,8 +132,10 @@ func (g *Gallery) Reopen(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// Close closes the indexes and the store; the data folder stays.
+// Close closes the indexes and the store and lets the in-memory indexes
+// go; the data folder stays.
 func (g *Gallery) Close() error {
+	g.Service, g.Faces = nil, nil
 	var err error
 	if g.Attrs != nil {
 		err = g.Attrs.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -109,6 +110,9 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 	if err != nil {
 		return nil, err
 	}
+	// Loading decoded every record once: hand that garbage back to the OS
+	// now rather than keep it resident until the scavenger gets to it.
+	debug.FreeOSMemory()
 	ropt, err := rescoreOptions(cfg, log)
 	if err != nil {
 		return nil, err
