@@ -541,19 +541,3 @@ func (t timedAttrs) Index(ctx context.Context, c *models.Child) error {
 }
 
 func addSince(spent *atomic.Int64, start time.Time) { spent.Add(int64(time.Since(start))) }
-
-// attrAdapter presents the Bleve index's hits as the engine's type, as
-// cmd/trackmatch's attrAdapter does for the server.
-type attrAdapter struct{ *index.AttributeIndex }
-
-func (a attrAdapter) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
-	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]models.AttributeHit, len(hits))
-	for i, h := range hits {
-		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
-	}
-	return out, nil
-}
