@@ -978,3 +978,64 @@ func TestManyWritersAtOnce(t *testing.T) {
 		t.Errorf("count %d, %v; want %d", c, err, writers*each/2)
 	}
 }
+
+// TestCrashLosingUnwrittenUpdatesIsOutOfDate: writes do not wait for the
+// disk, so a crash may lose them, even an update that leaves the count as
+// it was. The state on disk is "open" before the first write returns, so
+// the next start still rebuilds.
+func TestCrashLosingUnwrittenUpdatesIsOutOfDate(t *testing.T) {
+	x, path := attrOpen(t)
+	attrPut(t, x, attrKid("f-1", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja"))
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	y, err := OpenAttributeIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrPut(t, y, attrKid("f-1", models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Geeta"))
+	// Searchable at once, before it is on disk.
+	attrExpect(t, attrSearch(t, y, attrKid("q", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Geeta"), 10), "f-1")
+	// A crash: scorch stops without writing what it holds in memory.
+	y.writes.stop()
+	if err := y.idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	y.idx = nil
+	z, err := OpenAttributeIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	if reason, err := z.OutOfDate(1); err != nil || reason == "" {
+		t.Errorf("after a crash: out of date %q, %v; want a reason, the update may be lost", reason, err)
+	}
+}
+
+// TestCloseWritesEverythingToDisk: Close returns once every write is on
+// disk, and the reopened index is clean and complete.
+func TestCloseWritesEverythingToDisk(t *testing.T) {
+	x, path := attrOpen(t)
+	const n = 50
+	for i := range n {
+		attrPut(t, x, foundKid(i))
+	}
+	if err := x.Delete(context.Background(), foundKid(0).ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	y, err := OpenAttributeIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	if reason, err := y.OutOfDate(n - 1); err != nil || reason != "" {
+		t.Errorf("reopened after Close: out of date %q, %v", reason, err)
+	}
+	hits := attrSearch(t, y, attrKid("q", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Pooja"), 100)
+	if _, ok := hits[foundKid(0).ID]; ok || len(hits) != n-1 {
+		t.Errorf("reopened: %d hits, deleted one found %v", len(hits), ok)
+	}
+}

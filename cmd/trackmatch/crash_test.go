@@ -605,6 +605,8 @@ func TestStartReconcilesIndexWithStore(t *testing.T) {
 		ids[n] = c.ID
 	}
 	kept, dropped := ids["Keptomira Valunesh"], ids["Droppelika Surimont"]
+	// Let the attribute index write both records to disk before the kill.
+	time.Sleep(4 * index.AttributePersistDelay)
 	s.Kill()
 
 	// Behind the server's back: delete one record from Badger only, and
