@@ -128,7 +128,7 @@ func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []chi
 		for i, f := range faces {
 			descs[i] = *f.desc
 		}
-		hits, err := s.faces.Search(ctx, descs, q.Kind.Other(), pool, nil)
+		hits, err := s.faces.Search(ctx, models.FaceQuery{Descriptors: descs, Sex: q.Sex}, q.Kind.Other(), pool)
 		if err != nil {
 			return nil, fmt.Errorf("face neighbours: %w", err)
 		}
