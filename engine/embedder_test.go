@@ -30,7 +30,7 @@ func TestDlibEmbedderWaitsAndCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	blank, err := encodeScaled(mustMat(t, encodeJPEG(t, image.NewGray(image.Rect(0, 0, 64, 64)))), 1)
+	blank, err := encodeScaled(mustMat(t, encodeJPEG(t, image.NewGray(image.Rect(0, 0, 64, 64)))), image.Pt(64, 64))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -224,6 +224,108 @@ func TestDecodeEXIFOrientation(t *testing.T) {
 	}
 }
 
+func TestDecodeReduction(t *testing.T) {
+	jpg := func(w, h int) PhotoInfo { return PhotoInfo{ContentType: ContentTypeJPEG, Width: w, Height: h} }
+	cases := []struct {
+		info    PhotoInfo
+		minLong int
+		want    int
+	}{
+		{jpg(1999, 1000), 1000, 2}, // libjpeg rounds up: ceil(1999/2) = 1000
+		{jpg(1998, 1000), 1000, 1}, // half would be 999 wide
+		{jpg(2000, 1500), 1000, 2},
+		{jpg(1500, 2000), 1000, 2}, // the longer side counts, whichever it is
+		{jpg(3999, 10), 1000, 4},   // ceil(3999/4) = 1000
+		{jpg(7000, 7000), 1000, 4},
+		{jpg(32768, 100), 1000, 8}, // never more than libjpeg's 1/8
+		{jpg(500, 400), 1000, 1},
+		{jpg(2000, 1500), 2000, 1},
+		{PhotoInfo{ContentType: ContentTypePNG, Width: 8000, Height: 6000}, 1000, 1},
+		{PhotoInfo{ContentType: ContentTypeWebP, Width: 8000, Height: 6000}, 1000, 1},
+	}
+	for _, c := range cases {
+		if got := decodeReduction(c.info, c.minLong); got != c.want {
+			t.Errorf("decodeReduction(%+v, %d) = %d, want %d", c.info, c.minLong, got, c.want)
+		}
+	}
+}
+
+// TestDecodeReduced: a JPEG decoded smaller keeps its orientation, its
+// whole size and its content, a retry decodes it again less reduced, and a
+// face box maps into the reduced pixels.
+func TestDecodeReduced(t *testing.T) {
+	pat := testPattern(1001, 750) // odd width: libjpeg rounds the reduced side up
+	red, blue := [3]uint8{30, 30, 220}, [3]uint8{220, 30, 30}
+	for _, c := range []struct {
+		name        string
+		data        []byte
+		w, h        int // whole, oriented
+		topLeft     [3]uint8
+		bottomRight [3]uint8
+	}{
+		{"upright", encodeJPEG(t, pat), 1001, 750, red, [3]uint8{230, 230, 230}},
+		{"exif 6", withEXIFOrientation(encodeJPEG(t, pat), 6), 750, 1001, blue, [3]uint8{30, 220, 30}},
+	} {
+		info, err := CheckPhoto(c.data, PhotoLimits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []int{1, 2, 4, 8} {
+			p, err := decodeChecked(c.data, info, r)
+			if err != nil {
+				t.Fatalf("%s, reduced by %d: %v", c.name, r, err)
+			}
+			mw, mh := ceilDiv(c.w, r), ceilDiv(c.h, r)
+			if p.width != c.w || p.height != c.h || p.reduce != r || p.mat.Cols() != mw || p.mat.Rows() != mh {
+				t.Errorf("%s, reduced by %d: whole %d×%d, pixels %d×%d; want %d×%d and %d×%d",
+					c.name, r, p.width, p.height, p.mat.Cols(), p.mat.Rows(), c.w, c.h, mw, mh)
+			}
+			for _, px := range []struct {
+				x, y int
+				want [3]uint8
+			}{{1, 1, c.topLeft}, {mw - 2, mh - 2, c.bottomRight}} {
+				v := p.mat.GetVecbAt(px.y, px.x)
+				for i := range 3 {
+					if !near(v[i], px.want[i]) {
+						t.Errorf("%s, reduced by %d: pixel (%d,%d) BGR %v, want about %v", c.name, r, px.x, px.y, v, px.want)
+						break
+					}
+				}
+			}
+			// A box of the whole photo covers the same part of the pixels.
+			box := [4]int{c.w / 4, c.h / 4, c.w / 2, c.h / 2}
+			got := p.toPixels(box)
+			want := image.Rect(box[0]/r, box[1]/r, (box[0]+box[2]+r-1)/r, (box[1]+box[3]+r-1)/r)
+			if d := got.Min.Sub(want.Min); abs(d.X) > 1 || abs(d.Y) > 1 || abs(got.Dx()-want.Dx()) > 1 || abs(got.Dy()-want.Dy()) > 1 {
+				t.Errorf("%s, reduced by %d: box %v maps to %v, want about %v", c.name, r, box, got, want)
+			}
+			if q := measureQuality(p, box); q.SizePx != min(box[2], box[3]) || q.Brightness <= 0 {
+				t.Errorf("%s, reduced by %d: quality %+v", c.name, r, q)
+			}
+			// A retry needing the whole longer side decodes again, whole.
+			if err := p.ensureLong(c.data, max(c.w, c.h)); err != nil {
+				t.Fatal(err)
+			}
+			if p.reduce != 1 || p.mat.Cols() != c.w || p.mat.Rows() != c.h || p.width != c.w {
+				t.Errorf("%s, reduced by %d, then whole: reduce %d, %d×%d pixels", c.name, r, p.reduce, p.mat.Cols(), p.mat.Rows())
+			}
+			p.Close()
+		}
+	}
+	// Only JPEG decodes reduced.
+	png := encodePNG(t, testPattern(64, 48))
+	info, err := CheckPhoto(png, PhotoLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []int{2, 3} {
+		if p, err := decodeChecked(png, info, r); err == nil {
+			p.Close()
+			t.Errorf("a PNG decoded reduced by %d", r)
+		}
+	}
+}
+
 func TestCheckPhotoRefuses(t *testing.T) {
 	jpg := encodeJPEG(t, testPattern(64, 48))
 	pngData := encodePNG(t, testPattern(64, 48))
@@ -311,6 +413,11 @@ func TestDecodeSurvivesCorruptData(t *testing.T) {
 				fixPNGCRCs(m)
 			}
 			p, err := decodePhoto(m, PhotoLimits{})
+			if err == nil && sniffType(m) == ContentTypeJPEG {
+				// The reduced decode of an accepted JPEG meets the damage too.
+				p.Close()
+				p, err = decodeChecked(m, p.info, []int{2, 4, 8}[rng.IntN(3)])
+			}
 			switch {
 			case err == nil:
 				reached[name+" decoded"]++

@@ -3,12 +3,19 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"github.com/trackmatch/trackmatch/models"
 )
@@ -677,5 +684,297 @@ func TestSecondOpenIsRefusedNotDestructive(t *testing.T) {
 	}
 	if n, err := x.Count(); err != nil || n != 1 {
 		t.Errorf("after a refused second open: count %d, %v", n, err)
+	}
+}
+
+// gatedIndex wraps a Bleve index to watch and hold its batches: each Batch
+// call records its size, signals entered, waits for a token on gate when
+// gate is set, and fails with fail when set.
+type gatedIndex struct {
+	innerIndex
+	entered chan struct{}
+	gate    chan struct{}
+	fail    error
+	mu      sync.Mutex
+	sizes   []int
+}
+
+func (g *gatedIndex) Batch(b *bleve.Batch) error {
+	g.mu.Lock()
+	g.sizes = append(g.sizes, b.Size())
+	g.mu.Unlock()
+	if g.entered != nil {
+		g.entered <- struct{}{}
+	}
+	if g.gate != nil {
+		<-g.gate
+	}
+	if g.fail != nil {
+		return g.fail
+	}
+	return g.innerIndex.Batch(b)
+}
+
+// innerIndex names the embedded index of gatedIndex, whose field would
+// otherwise be called Index and hide the method of that name.
+type innerIndex = bleve.Index
+
+func (g *gatedIndex) batchSizes() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.sizes)
+}
+
+// gate replaces x's Bleve index with a gatedIndex around it.
+func gate(x *AttributeIndex, g *gatedIndex) *gatedIndex {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	g.innerIndex = x.idx
+	x.idx = g
+	return g
+}
+
+// waitPending waits until n writes are queued behind the batch being written.
+func waitPending(t *testing.T, x *AttributeIndex, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		x.writes.mu.Lock()
+		got := len(x.writes.pending)
+		x.writes.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// recvErr receives a write's result, failing the test rather than hanging
+// when none comes.
+func recvErr(t *testing.T, errs <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errs:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write did not return")
+		return nil
+	}
+}
+
+func foundKid(i int) *models.Child {
+	return attrKid(fmt.Sprintf("f-%03d", i), models.KindFound, models.SexFemale, "2022-01-01", 10, 10, "Pooja")
+}
+
+// TestConcurrentWritesShareOneBatch: writes that arrive while a batch is
+// being written are written together as the next batch, and each returns
+// once its change is in the index. Deletes join the same batches.
+func TestConcurrentWritesShareOneBatch(t *testing.T) {
+	x, _ := attrOpen(t)
+	attrPut(t, x, foundKid(0), foundKid(1))
+	g := gate(x, &gatedIndex{entered: make(chan struct{}, 100), gate: make(chan struct{})})
+
+	const n = 40
+	errs := make(chan error, n+1)
+	go func() { errs <- x.Index(context.Background(), foundKid(2)) }()
+	<-g.entered // the first batch is being written; the others queue
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if i == 0 {
+				errs <- x.Delete(context.Background(), foundKid(1).ID)
+				return
+			}
+			errs <- x.Index(context.Background(), foundKid(100+i))
+		})
+	}
+	waitPending(t, x, n)
+	close(g.gate)
+	wg.Wait()
+	for range n + 1 {
+		if err := recvErr(t, errs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sizes := g.batchSizes(); !slices.Equal(sizes, []int{1, n}) {
+		t.Errorf("batch sizes %v, want [1 %d]: the queued writes should share one batch", sizes, n)
+	}
+	if c, err := x.Count(); err != nil || c != 1+1+(n-1) { // f-000, f-002, f-101..f-139; f-001 deleted
+		t.Errorf("count %d, %v; want %d", c, err, 1+1+n-1)
+	}
+	hits := attrSearch(t, x, attrKid("q", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Pooja"), 100)
+	if _, ok := hits[foundKid(1).ID]; ok {
+		t.Error("the deleted record is still found")
+	}
+	if _, ok := hits[foundKid(139).ID]; !ok {
+		t.Error("a record of the shared batch is not found")
+	}
+}
+
+// TestFailedBatchFailsEachWrite: when Bleve refuses a batch, every write in
+// it gets the error and the index says it is out of date.
+func TestFailedBatchFailsEachWrite(t *testing.T) {
+	x, _ := attrOpen(t)
+	g := gate(x, &gatedIndex{entered: make(chan struct{}, 100), gate: make(chan struct{}), fail: errors.New("disk full")})
+	const n = 8
+	errs := make(chan error, n+1)
+	go func() { errs <- x.Index(context.Background(), foundKid(0)) }()
+	<-g.entered
+	for i := range n {
+		go func() { errs <- x.Index(context.Background(), foundKid(1+i)) }()
+	}
+	waitPending(t, x, n)
+	close(g.gate) // the first batch fails, and so does the shared one
+	for range n + 1 {
+		if err := recvErr(t, errs); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("write error %v, want the batch's", err)
+		}
+	}
+	if sizes := g.batchSizes(); !slices.Equal(sizes, []int{1, n}) {
+		t.Errorf("batch sizes %v, want [1 %d]", sizes, n)
+	}
+	if reason, err := x.OutOfDate(0); err != nil || reason == "" {
+		t.Errorf("after failed writes: out of date %q, %v; want a reason", reason, err)
+	}
+}
+
+// TestWriteWithdrawnWhenContextEnds: a write whose context ends while it
+// waits for a batch is withdrawn, and says so; one already in a batch
+// returns that batch's result.
+func TestWriteWithdrawnWhenContextEnds(t *testing.T) {
+	x, _ := attrOpen(t)
+	g := gate(x, &gatedIndex{entered: make(chan struct{}, 100), gate: make(chan struct{})})
+	first := make(chan error, 1)
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	go func() { first <- x.Index(ctx1, foundKid(0)) }()
+	<-g.entered
+	cancel1() // too late: its batch is being written
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() { second <- x.Index(ctx, foundKid(1)) }()
+	waitPending(t, x, 1)
+	cancel()
+	if err := recvErr(t, second); !errors.Is(err, context.Canceled) {
+		t.Errorf("withdrawn write: %v, want context.Canceled", err)
+	}
+	waitPending(t, x, 0)
+	close(g.gate)
+	if err := recvErr(t, first); err != nil {
+		t.Errorf("write already in a batch: %v", err)
+	}
+	if c, _ := x.Count(); c != 1 {
+		t.Errorf("count %d, want 1 (the withdrawn write is not made)", c)
+	}
+	if reason, _ := x.OutOfDate(1); reason != "" {
+		t.Errorf("a withdrawn write made the index out of date: %q", reason)
+	}
+}
+
+// TestWritesWaitForRebuildAndClose: writes during a Rebuild wait and go to
+// the new index; Close lets writes in flight finish, and later ones fail
+// with EUNAVAILABLE instead of waiting for a writer that has stopped.
+func TestWritesWaitForRebuildAndClose(t *testing.T) {
+	x, path := attrOpen(t)
+	release := make(chan struct{})
+	rebuilt := make(chan error, 1)
+	go func() {
+		rebuilt <- x.Rebuild(context.Background(), func(yield func(*models.Child) error) error {
+			<-release // Rebuild holds its lock until the test lets it go on
+			return yield(foundKid(0))
+		})
+	}()
+	for x.rebuildMu.TryRLock() { // wait until Rebuild holds the lock
+		x.rebuildMu.RUnlock()
+		time.Sleep(time.Millisecond)
+	}
+	const n = 16
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- x.Index(context.Background(), foundKid(1+i)) }()
+	}
+	close(release)
+	if err := recvErr(t, rebuilt); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := recvErr(t, errs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := x.Count(); err != nil || c != n+1 {
+		t.Errorf("count after the rebuild and the writes %d, %v; want %d", c, err, n+1)
+	}
+
+	// Writes racing Close either land before it or are refused.
+	var wg sync.WaitGroup
+	var landed, refused atomic.Int64
+	for i := range 64 {
+		wg.Go(func() {
+			err := x.Index(context.Background(), foundKid(100+i))
+			switch {
+			case err == nil:
+				landed.Add(1)
+			case models.ErrorCode(err) == models.EUNAVAILABLE:
+				refused.Add(1)
+			default:
+				t.Errorf("write racing Close: %v", err)
+			}
+		})
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err := x.Delete(context.Background(), foundKid(0).ID); models.ErrorCode(err) != models.EUNAVAILABLE {
+		t.Errorf("delete after Close: %v, want %s", err, models.EUNAVAILABLE)
+	}
+	y, err := OpenAttributeIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	want := uint64(n + 1 + landed.Load())
+	if reason, err := y.OutOfDate(want); err != nil || reason != "" {
+		t.Errorf("reopened with %d writes landed and %d refused: out of date %q, %v", landed.Load(), refused.Load(), reason, err)
+	}
+}
+
+// TestManyWritersAtOnce is for the race detector: writers, deletes and
+// searches at once, then every surviving record is found.
+func TestManyWritersAtOnce(t *testing.T) {
+	x, _ := attrOpen(t)
+	const writers, each = 16, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				id := w*each + i
+				if err := x.Index(context.Background(), foundKid(id)); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%2 == 1 { // delete every other record again
+					if err := x.Delete(context.Background(), foundKid(id).ID); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			if _, err := x.Candidates(context.Background(), attrKid("q", models.KindMissing, models.SexFemale, "2022-01-01", 10, 10, "Pooja"), 10); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	if c, err := x.Count(); err != nil || c != writers*each/2 {
+		t.Errorf("count %d, %v; want %d", c, err, writers*each/2)
 	}
 }
