@@ -209,7 +209,7 @@ func faceSearchLatencies(ctx context.Context, simd engine.FaceIndex, naive *naiv
 			m := queries[i%len(queries)]
 			d := *m.Photos[0].SubjectFace().Descriptor
 			start := time.Now()
-			if _, err := ix.fi.Search(ctx, []models.Descriptor{d}, m.Kind.Other(), pool, nil); err != nil {
+			if _, err := ix.fi.Search(ctx, models.FaceQuery{Descriptors: []models.Descriptor{d}, Sex: m.Sex}, m.Kind.Other(), pool); err != nil {
 				return nil, nil, fmt.Errorf("face search: %w", err)
 			}
 			if i >= 5 {
@@ -263,10 +263,23 @@ func (n *naiveFaces) Add(e models.FaceEntry) error {
 	return nil
 }
 
+// ReplaceChild drops every entry of childID and appends entries.
+func (n *naiveFaces) ReplaceChild(childID string, entries []models.FaceEntry) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.removeLocked(childID)
+	n.entries = append(n.entries, entries...)
+	return nil
+}
+
 // RemoveChild drops every entry of childID.
 func (n *naiveFaces) RemoveChild(childID string) int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.removeLocked(childID)
+}
+
+func (n *naiveFaces) removeLocked(childID string) int {
 	kept, removed := n.entries[:0], 0
 	for _, e := range n.entries {
 		if e.ChildID == childID {
@@ -279,15 +292,16 @@ func (n *naiveFaces) RemoveChild(childID string) int {
 	return removed
 }
 
-// Search scans every entry of kind, keeping the k nearest children in a
-// sorted slice.
-func (n *naiveFaces) Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]models.FaceHit, error) {
+// Search scans every entry of kind whose sex q admits, keeping the k
+// nearest children in a sorted slice.
+func (n *naiveFaces) Search(ctx context.Context, q models.FaceQuery, kind models.Kind, k int) ([]models.FaceHit, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
+	queries := q.Descriptors
 	hits := make([]models.FaceHit, 0, k+1)
 	for i := range n.entries {
 		e := &n.entries[i]
-		if e.Kind != kind || exclude[e.ChildID] {
+		if e.Kind != kind || !q.Admits(e.Sex) || q.Exclude[e.ChildID] {
 			continue
 		}
 		for qi := range queries {

@@ -178,7 +178,9 @@ func (w *world) child(kind models.Kind, name string, sex models.Sex, age int, on
 }
 
 // population is four true pairs and four children on each side with no
-// counterpart: 8 missing and 8 found, every pair within face search range.
+// counterpart: 8 missing and 8 found, half of each sex, every pair within
+// face search range. Searches find only children of the same sex (the
+// others' sex conflicts), so each child has 4 candidates: 32 pairs.
 type population struct {
 	missing, found []*models.Child
 	faces          map[string]models.Descriptor // person's face by missing id
@@ -272,8 +274,8 @@ func TestRescoreFindsTruePairs(t *testing.T) {
 	if !j.Full || j.Processed != 8 || j.Total != 8 || j.Checkpoint != last {
 		t.Errorf("job: full=%v processed %d/%d checkpoint %q", j.Full, j.Processed, j.Total, j.Checkpoint)
 	}
-	if s.PairsScored != 64 || s.PairsSkipped != 0 || s.MatchesNew != 4 || s.MatchesUp != 0 || s.MatchesDown != 0 {
-		t.Errorf("summary %+v, want 64 pairs scored (8×8, all within face range) and 4 new", *s)
+	if s.PairsScored != 32 || s.PairsSkipped != 0 || s.MatchesNew != 4 || s.MatchesUp != 0 || s.MatchesDown != 0 {
+		t.Errorf("summary %+v, want 32 pairs scored (8×4 of the same sex, all within face range) and 4 new", *s)
 	}
 	ms := w.matches()
 	for i := range 4 {
@@ -305,9 +307,10 @@ func TestRescoreFindsTruePairs(t *testing.T) {
 }
 
 // TestRescoreIncrementalScoresChangedPairs: a new photo of a found child
-// brings back exactly its pairs (the search run from the found side: all
-// 8 missing children), an edit of a missing child exactly its pairs (all
-// 8 found children); the other stored matches are skipped, and untouched.
+// brings back exactly its pairs (the search run from the found side: the
+// 4 missing children of its sex), an edit of a missing child exactly its
+// pairs (the 4 found children of its sex); the other stored matches are
+// skipped, and untouched.
 func TestRescoreIncrementalScoresChangedPairs(t *testing.T) {
 	w := newWorld(t, engine.RescoreOptions{})
 	p := w.populate()
@@ -321,8 +324,8 @@ func TestRescoreIncrementalScoresChangedPairs(t *testing.T) {
 	}
 	j := w.run(false)
 	t.Logf("after a photo: %+v", *j.Summary)
-	if j.Full || j.Summary.PairsScored != 8 || j.Summary.PairsSkipped != 3 {
-		t.Errorf("after a new photo of one found child: full=%v %+v, want 8 pairs scored and 3 skipped", j.Full, *j.Summary)
+	if j.Full || j.Summary.PairsScored != 4 || j.Summary.PairsSkipped != 3 {
+		t.Errorf("after a new photo of one found child: full=%v %+v, want 4 pairs scored and 3 skipped", j.Full, *j.Summary)
 	}
 	after := w.matches()
 	for id, m := range after {
@@ -338,11 +341,11 @@ func TestRescoreIncrementalScoresChangedPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	j = w.run(false)
-	if j.Full || j.Summary.PairsScored != 8 || j.Summary.PairsSkipped != 3 {
-		t.Errorf("after an edit of one missing child: %+v, want 8 pairs scored and 3 skipped", *j.Summary)
+	if j.Full || j.Summary.PairsScored != 4 || j.Summary.PairsSkipped != 3 {
+		t.Errorf("after an edit of one missing child: %+v, want 4 pairs scored and 3 skipped", *j.Summary)
 	}
 	// A forced full run scores everything again.
-	if j := w.run(true); j.Summary.PairsScored != 64 || j.Summary.PairsSkipped != 0 {
+	if j := w.run(true); j.Summary.PairsScored != 32 || j.Summary.PairsSkipped != 0 {
 		t.Errorf("full run: %+v", *j.Summary)
 	}
 }
@@ -461,7 +464,7 @@ func TestRescoreResumesFromCheckpoint(t *testing.T) {
 	t.Logf("stopped: state %s processed %d/%d checkpoint %s summary %+v", stopped.State, stopped.Processed,
 		stopped.Total, stopped.Checkpoint, *stopped.Summary)
 	if stopped.State != models.JobRunning || stopped.Processed == 0 || stopped.Processed >= 8 ||
-		stopped.Summary.PairsScored != 8*stopped.Processed {
+		stopped.Summary.PairsScored != 4*stopped.Processed {
 		t.Fatalf("stopped job: %+v", stopped)
 	}
 	written := w.matches()
@@ -473,8 +476,8 @@ func TestRescoreResumesFromCheckpoint(t *testing.T) {
 	if err != nil || j.State != models.JobDone || j.Processed != 8 {
 		t.Fatalf("resumed job: %v %+v", err, j)
 	}
-	if j.Summary.PairsScored != 64 || j.Summary.MatchesNew != 4 {
-		t.Errorf("resumed job's summary %+v, want each of the 64 pairs scored once and 4 new", *j.Summary)
+	if j.Summary.PairsScored != 32 || j.Summary.MatchesNew != 4 {
+		t.Errorf("resumed job's summary %+v, want each of the 32 pairs scored once and 4 new", *j.Summary)
 	}
 	final := w.matches()
 	for id := range written {

@@ -80,7 +80,19 @@ func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (
 	if err := s.store.PutChild(ctx, *c); err != nil {
 		return nil, fmt.Errorf("store child %s: %w", id, err)
 	}
-	ctx = context.WithoutCancel(ctx) // stored: the index follows (see CreateChild)
+	ctx = context.WithoutCancel(ctx) // stored: the indexes follow (see CreateChild)
+	if c.Sex != old.Sex {
+		// The face index keeps children by sex: move the faces.
+		var entries []models.FaceEntry
+		for i := range c.Photos {
+			if e, ok := faceEntry(c, &c.Photos[i]); ok {
+				entries = append(entries, e)
+			}
+		}
+		if err := s.faces.ReplaceChild(id, entries); err != nil {
+			return nil, fmt.Errorf("reindex faces of %s: %w", id, err)
+		}
+	}
 	if err := s.attrs.Index(ctx, c); err != nil {
 		return nil, fmt.Errorf("index child %s: %w", id, err)
 	}
@@ -146,7 +158,7 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 	// The photo is stored: the vector index and the record's change time
 	// follow even if the caller has gone (see CreateChild).
 	ctx = context.WithoutCancel(ctx)
-	if err := s.indexPhoto(child.Kind, &p); err != nil {
+	if err := s.indexPhoto(&child, &p); err != nil {
 		return nil, fmt.Errorf("index photo %s: %w", p.ID, err)
 	}
 	// A new photo changes the evidence: the batch job re-scores the record's pairs.
@@ -157,15 +169,25 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 	return &p, nil
 }
 
-// indexPhoto adds a photo's subject face to the vector index. Only the
-// subject is indexed: other faces in a group photo are not this child.
-func (s *Service) indexPhoto(kind models.Kind, p *models.Photo) error {
-	f := p.SubjectFace()
-	if f == nil || f.Descriptor == nil {
+// indexPhoto adds the subject face of c's photo p to the vector index.
+func (s *Service) indexPhoto(c *models.Child, p *models.Photo) error {
+	e, ok := faceEntry(c, p)
+	if !ok {
 		return nil
 	}
-	return s.faces.Add(models.FaceEntry{ChildID: p.ChildID, PhotoID: p.ID, FaceIndex: p.Subject, Kind: kind,
-		TakenOn: p.TakenOn, Descriptor: *f.Descriptor})
+	return s.faces.Add(e)
+}
+
+// faceEntry is the vector index entry of the subject face of c's photo p,
+// if it has one. Only the subject is indexed: other faces in a group photo
+// are not this child.
+func faceEntry(c *models.Child, p *models.Photo) (models.FaceEntry, bool) {
+	f := p.SubjectFace()
+	if f == nil || f.Descriptor == nil {
+		return models.FaceEntry{}, false
+	}
+	return models.FaceEntry{ChildID: p.ChildID, PhotoID: p.ID, FaceIndex: p.Subject, Kind: c.Kind, Sex: c.Sex,
+		TakenOn: p.TakenOn, Descriptor: *f.Descriptor}, true
 }
 
 // PhotoBytes returns a stored photo's original bytes and content type.
@@ -189,7 +211,7 @@ func (s *Service) LoadIndexes(ctx context.Context, src ChildLister) (children, f
 			if c.Photos[i].SubjectFace() != nil {
 				faces++
 			}
-			if err := s.indexPhoto(c.Kind, &c.Photos[i]); err != nil {
+			if err := s.indexPhoto(&c, &c.Photos[i]); err != nil {
 				return fmt.Errorf("index photo %s: %w", c.Photos[i].ID, err)
 			}
 		}

@@ -62,7 +62,7 @@ func (s *Service) Import(ctx context.Context, cs []models.Child) error {
 			s.names.Add(c.Names)
 			s.counts.add(c.Kind, 1)
 			for j := range c.Photos {
-				if err := s.indexPhoto(c.Kind, &c.Photos[j]); err != nil {
+				if err := s.indexPhoto(c, &c.Photos[j]); err != nil {
 					return fmt.Errorf("index photo of record %d: %w", lo+i+1, err)
 				}
 			}

@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trackmatch/trackmatch/models"
@@ -83,28 +86,9 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	if err != nil {
 		return nil, err
 	}
-	scorer := s.galleryScorer(q.Kind.Other())
-	out := make([]models.Candidate, 0, len(ids))
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return nil, models.Errorf(models.ECANCELED, "search canceled")
-		}
-		other, err := s.store.GetChild(ctx, id)
-		if models.ErrorCode(err) == models.ENOTFOUND {
-			continue // deleted since it was indexed
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load candidate %s: %w", id, err)
-		}
-		if other.ID == q.ID || other.Kind == q.Kind {
-			continue
-		}
-		r := s.scorePair(scorer, q, faces, &other, childFaces(&other))
-		if r.Blocked {
-			continue
-		}
-		out = append(out, models.Candidate{ID: other.ID, Kind: other.Kind, Probability: r.Probability,
-			Score: r.Score, Explanation: r.Explanation})
+	out, err := s.scoreCandidates(ctx, q, faces, ids)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
@@ -118,32 +102,92 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	return out, nil
 }
 
+// scoreCandidates loads and scores each candidate id against q, a share
+// of them per core, and returns those not blocked by a hard conflict, in
+// no particular order.
+func (s *Service) scoreCandidates(ctx context.Context, q *models.Child, faces []childFace, ids []string) ([]models.Candidate, error) {
+	scorer := s.galleryScorer(q.Kind.Other())
+	workers := max(1, min(runtime.NumCPU(), len(ids)/minIDsPerWorker))
+	outs := make([][]models.Candidate, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(ids); i += workers {
+				if err := ctx.Err(); err != nil {
+					errs[w] = models.Errorf(models.ECANCELED, "search canceled")
+					return
+				}
+				other, err := s.store.GetChild(ctx, ids[i])
+				if models.ErrorCode(err) == models.ENOTFOUND {
+					continue // deleted since it was indexed
+				}
+				if err != nil {
+					errs[w] = fmt.Errorf("load candidate %s: %w", ids[i], err)
+					return
+				}
+				if other.ID == q.ID || other.Kind == q.Kind {
+					continue
+				}
+				r := s.scorePair(scorer, q, faces, &other, childFaces(&other))
+				if r.Blocked {
+					continue
+				}
+				outs[w] = append(outs[w], models.Candidate{ID: other.ID, Kind: other.Kind, Probability: r.Probability,
+					Score: r.Score, Explanation: r.Explanation})
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return slices.Concat(outs...), nil
+}
+
+// minIDsPerWorker is the fewest candidates worth a goroutine of their own.
+const minIDsPerWorker = 16
+
 // candidateIDs returns, in id order, the children of the other kind that
 // the face index (the pool nearest q's faces) and the attribute index (the
 // pool best by attributes) retrieve for q: the pairs worth scoring.
 func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []childFace, pool int) ([]string, error) {
+	// The two indexes are searched at once: a lookup waits for the slower,
+	// not for both in turn.
+	var attrHits []models.AttributeHit
+	var attrErr error
+	var wg sync.WaitGroup
+	if len(faces) == 0 || rankableAttributes(q) {
+		wg.Go(func() {
+			attrHits, attrErr = s.attrs.Candidates(ctx, q, pool)
+		})
+	}
 	ids := map[string]bool{}
+	var faceErr error
 	if len(faces) > 0 {
 		descs := make([]models.Descriptor, len(faces))
 		for i, f := range faces {
 			descs[i] = *f.desc
 		}
-		hits, err := s.faces.Search(ctx, descs, q.Kind.Other(), pool, nil)
+		hits, err := s.faces.Search(ctx, models.FaceQuery{Descriptors: descs, Sex: q.Sex}, q.Kind.Other(), pool)
 		if err != nil {
-			return nil, fmt.Errorf("face neighbours: %w", err)
+			faceErr = fmt.Errorf("face neighbours: %w", err)
 		}
 		for _, h := range hits {
 			ids[h.ChildID] = true
 		}
 	}
-	if len(faces) == 0 || rankableAttributes(q) {
-		hits, err := s.attrs.Candidates(ctx, q, pool)
-		if err != nil {
-			return nil, fmt.Errorf("attribute candidates: %w", err)
-		}
-		for _, h := range hits {
-			ids[h.ID] = true
-		}
+	wg.Wait()
+	if faceErr != nil {
+		return nil, faceErr
+	}
+	if attrErr != nil {
+		return nil, fmt.Errorf("attribute candidates: %w", attrErr)
+	}
+	for _, h := range attrHits {
+		ids[h.ID] = true
 	}
 	delete(ids, q.ID)
 	out := make([]string, 0, len(ids))

@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -79,5 +81,80 @@ func TestSearchRetrievesAttributesOnlyWhenTheyRank(t *testing.T) {
 		if len(cands) != 1 || cands[0].ID != found.ID {
 			t.Errorf("%s: candidates %+v, want the one found child", c.name, cands)
 		}
+	}
+}
+
+// recordingFaces keeps the hits of the last face search.
+type recordingFaces struct {
+	*index.VectorIndex
+	last []models.FaceHit
+}
+
+func (f *recordingFaces) Search(ctx context.Context, q models.FaceQuery, kind models.Kind, k int) ([]models.FaceHit, error) {
+	hits, err := f.VectorIndex.Search(ctx, q, kind, k)
+	f.last = hits
+	return hits, err
+}
+
+// A female query's face pool holds no male child, so that male faces
+// nearer than hers cannot push the true female out of it: here the 59
+// nearest found children are male and she is 60th, beyond the pool of 50
+// that a search for 10 asks for; the pool is filled with the compatible
+// children instead and she is found.
+func TestSearchPoolHoldsOnlyCompatibleSexes(t *testing.T) {
+	ctx := context.Background()
+	faces := &recordingFaces{VectorIndex: index.NewVectorIndex()}
+	svc, _ := faceService(t, faces)
+	var face models.Descriptor
+	face[0] = 0.5
+	w := &world{rng: rand.New(rand.NewPCG(3, 4))} // for jitter: face moved by exactly r
+	var gallery []models.Child
+	add := func(sex models.Sex, r float64) {
+		c := importedChild(models.KindFound, "Anita", fmt.Sprintf("CCI-%d", len(gallery)), w.jitter(face, r))
+		c.Sex = sex
+		gallery = append(gallery, c)
+	}
+	for i := range 59 {
+		add(models.SexMale, 0.20+0.002*float64(i))
+	}
+	add(models.SexFemale, 0.33) // the true female: 60th nearest
+	for range 5 {
+		add(models.SexUnknown, 0.5)
+		add(models.SexFemale, 0.6)
+	}
+	if err := svc.Import(ctx, gallery); err != nil {
+		t.Fatal(err)
+	}
+	sexOf := map[string]models.Sex{}
+	for _, c := range gallery {
+		sexOf[c.ID] = c.Sex
+	}
+	truth := gallery[59].ID
+
+	// A photo and sex only: no attribute retrieval, the face pool is all.
+	q := models.Child{Kind: models.KindMissing, Sex: models.SexFemale, ObservedOn: "2024-05-01"}
+	cands, err := svc.Search(ctx, &q, [][]byte{descriptorPhoto(face)}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) == 0 || cands[0].ID != truth {
+		t.Errorf("candidates %+v, want the true female %s first", cands, truth)
+	}
+	if len(faces.last) != 11 {
+		t.Errorf("face pool of %d children, want all 11 of a compatible sex", len(faces.last))
+	}
+	for _, h := range faces.last {
+		if sexOf[h.ChildID] == models.SexMale {
+			t.Errorf("face pool holds male child %s", h.ChildID)
+			break
+		}
+	}
+	// A query of unknown sex still sees the male faces first.
+	q = models.Child{Kind: models.KindMissing, ObservedOn: "2024-05-01"}
+	if _, err := svc.Search(ctx, &q, [][]byte{descriptorPhoto(face)}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if len(faces.last) != 50 || sexOf[faces.last[0].ChildID] != models.SexMale {
+		t.Errorf("unknown-sex pool: %d children, nearest %s; want 50, nearest male", len(faces.last), sexOf[faces.last[0].ChildID])
 	}
 }

@@ -29,11 +29,15 @@ type AttributeIndex interface {
 	Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error)
 }
 
-// FaceIndex finds the children whose photos are nearest a query's faces.
+// FaceIndex finds the children whose photos are nearest a query's faces,
+// among those of the kind searched whose sex the query admits.
 type FaceIndex interface {
 	Add(e models.FaceEntry) error
+	// ReplaceChild atomically swaps a child's faces for entries, which may
+	// carry a new sex.
+	ReplaceChild(childID string, entries []models.FaceEntry) error
 	RemoveChild(childID string) int
-	Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]models.FaceHit, error)
+	Search(ctx context.Context, q models.FaceQuery, kind models.Kind, k int) ([]models.FaceHit, error)
 }
 
 // PhotoAnalyzer turns photo bytes into faces.

@@ -995,16 +995,18 @@ func (x *AttributeIndex) Candidates(ctx context.Context, q *models.Child, limit 
 	if limit < 1 || limit > MaxCandidates {
 		return nil, models.Errorf(models.EINVALID, "limit must be between 1 and %d", MaxCandidates)
 	}
-	cq := newCandidateQuery(q)
-	// Fetch a margin beyond limit: the exact age test drops some hits.
-	req := bleve.NewSearchRequestOptions(cq.query, limit+limit/2+8, 0, false)
-	req.Fields = []string{attrFieldNames, attrFieldMarks, attrFieldState, attrFieldDistrict, attrFieldSex, attrFieldBirth}
-
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {
 		return nil, errAttrClosed()
 	}
+	// Fetch a margin beyond limit: the exact age test drops some hits.
+	fetch := limit + limit/2 + 8
+	df, release := x.docFreqs(ctx)
+	defer release()
+	cq := newCandidateQuery(q, nameGate{docFreq: df, enough: pruneTargetPerHit * fetch})
+	req := bleve.NewSearchRequestOptions(cq.query, fetch, 0, false)
+	req.Fields = []string{attrFieldNames, attrFieldMarks, attrFieldState, attrFieldDistrict, attrFieldSex, attrFieldBirth}
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -1076,8 +1078,9 @@ func queryNameTerms(ns []string) (tokens, keys []string) {
 	return tokens, keys
 }
 
-// newCandidateQuery builds the query documented on Candidates.
-func newCandidateQuery(q *models.Child) candidateQuery {
+// newCandidateQuery builds the query documented on Candidates, its name
+// gate pruned by ng.
+func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	cq := candidateQuery{folded: map[string]bool{}, phonetic: map[string]bool{}, marks: map[string]bool{}}
 	if q.Sex == models.SexFemale || q.Sex == models.SexMale {
 		cq.sex = string(q.Sex)
@@ -1096,7 +1099,8 @@ func newCandidateQuery(q *models.Child) candidateQuery {
 		cq.phonetic[k] = true
 	}
 	for _, p := range parts {
-		for _, t := range tokens {
+		ts, ks := ng.prune(p, tokens, keys)
+		for _, t := range ts {
 			gate = append(gate, termQuery(attrPrefixName+p, t, boostFolded))
 			if n := utf8.RuneCountInString(t); n >= 5 && n <= attrMaxFuzzyRunes {
 				fz := query.NewFuzzyQuery(t)
@@ -1106,7 +1110,7 @@ func newCandidateQuery(q *models.Child) candidateQuery {
 				gate = append(gate, fz)
 			}
 		}
-		for _, k := range keys {
+		for _, k := range ks {
 			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
 		}
 	}

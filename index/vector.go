@@ -18,30 +18,55 @@ import (
 const dim = models.DescriptorSize
 
 // VectorIndex holds every face descriptor in memory and finds the children
-// nearest to a set of query descriptors exactly, by scanning. Descriptors of
-// each kind sit in one contiguous slab so that a scan reads memory in order;
-// the scan is SIMD (vek32) and split across cores. It is safe for
-// concurrent use.
+// nearest to a set of query descriptors exactly, by scanning. Descriptors
+// sit in one contiguous slab per kind and sex (female, male, unknown), so
+// that a scan reads memory in order and reads only the children the query
+// could be (models.FaceQuery.Admits): a female query scans the female and
+// unknown slabs, a male one the male and unknown slabs, a query of unknown
+// sex all three. The scan is SIMD (vek32) and split across cores. It is
+// safe for concurrent use.
 //
 // Exactness: the scan ranks by a fast expansion |g|²+|q|²−2g·q, keeps a few
 // more children than asked, recomputes their distances with
 // (*models.Descriptor).Distance, and proves from a floating-point error bound
 // that no child outside the kept set could rank in the top k. When the proof
 // fails (many children tied within ~1e-4) it falls back to an exact scan, so
-// results always equal a brute-force search with Descriptor.Distance,
-// ties broken by child id.
+// results always equal a brute-force search with Descriptor.Distance over
+// the admitted children, ties broken by child id. The scan of a search
+// feeds one set of kept children from all its slabs, so the proof and the
+// fallback cover the union of the slabs searched.
 type VectorIndex struct {
 	mu       sync.RWMutex
-	slabs    map[models.Kind]*slab
+	slabs    map[slabKey]*slab
 	children map[string]*childRec
 	photos   map[string]*childRec
 	workers  int
 }
 
-// childRec is one child's faces in its kind's slab.
+// slabKey names a slab: a kind and a sex (SexFemale, SexMale or SexUnknown).
+type slabKey struct {
+	kind models.Kind
+	sex  models.Sex
+}
+
+// slabSexes returns the sexes that have a slab of their own, in the order
+// searches visit them.
+func slabSexes() [3]models.Sex {
+	return [3]models.Sex{models.SexFemale, models.SexMale, models.SexUnknown}
+}
+
+// slabSex is the slab sex of a valid recorded sex: "" is unknown.
+func slabSex(s models.Sex) models.Sex {
+	if s == "" {
+		return models.SexUnknown
+	}
+	return s
+}
+
+// childRec is one child's faces, all in the slab of its kind and sex.
 type childRec struct {
 	id    string
-	kind  models.Kind
+	slab  *slab
 	slots []int32
 }
 
@@ -53,9 +78,11 @@ type entryMeta struct {
 	face    int32
 }
 
-// slab holds the descriptors of one kind: slot i is vecs[i*dim:(i+1)*dim].
-// Removal swaps the last slot into the hole, so slots stay dense.
+// slab holds the descriptors of one kind and sex: slot i is
+// vecs[i*dim:(i+1)*dim]. Removal swaps the last slot into the hole, so
+// slots stay dense.
 type slab struct {
+	key     slabKey
 	vecs    []float32
 	norms   []float32 // |v|² per slot, for the dot-product expansion
 	child   []*childRec
@@ -69,15 +96,30 @@ func (s *slab) vec(i int) []float32 { return s.vecs[i*dim : (i+1)*dim : (i+1)*di
 
 // NewVectorIndex returns an empty index using one scan goroutine per CPU.
 func NewVectorIndex() *VectorIndex {
+	slabs := map[slabKey]*slab{}
+	for _, kind := range []models.Kind{models.KindMissing, models.KindFound} {
+		for _, sex := range slabSexes() {
+			key := slabKey{kind, sex}
+			slabs[key] = &slab{key: key}
+		}
+	}
 	return &VectorIndex{
-		slabs: map[models.Kind]*slab{
-			models.KindMissing: {},
-			models.KindFound:   {},
-		},
+		slabs:    slabs,
 		children: map[string]*childRec{},
 		photos:   map[string]*childRec{},
 		workers:  runtime.NumCPU(),
 	}
+}
+
+// searched returns the slabs of kind whose children q admits.
+func (ix *VectorIndex) searched(kind models.Kind, q *models.FaceQuery) []*slab {
+	var out []*slab
+	for _, sex := range slabSexes() {
+		if q.Admits(sex) {
+			out = append(out, ix.slabs[slabKey{kind, sex}])
+		}
+	}
+	return out
 }
 
 // Len returns the number of indexed descriptors of both kinds.
@@ -92,7 +134,8 @@ func (ix *VectorIndex) Len() int {
 }
 
 // Add indexes one face. Adding the same (photo, face index) again replaces
-// its descriptor. A child keeps the kind of its first entry.
+// its descriptor. A child keeps the kind and sex of its first entry: an
+// entry of another kind or sex is refused (ReplaceChild moves a child).
 func (ix *VectorIndex) Add(e models.FaceEntry) error {
 	if err := validEntry(&e); err != nil {
 		return err
@@ -104,7 +147,9 @@ func (ix *VectorIndex) Add(e models.FaceEntry) error {
 
 // ReplaceChild atomically swaps all of a child's faces for entries (which
 // may be empty), so that a concurrent search sees either the old faces or
-// the new ones, never none. Every entry must carry childID.
+// the new ones, never none. Every entry must carry childID, and all one
+// kind and one sex, which may differ from the child's old ones: this is how
+// a child whose recorded sex changed moves to its new slab.
 func (ix *VectorIndex) ReplaceChild(childID string, entries []models.FaceEntry) error {
 	for i := range entries {
 		if entries[i].ChildID != childID {
@@ -113,8 +158,8 @@ func (ix *VectorIndex) ReplaceChild(childID string, entries []models.FaceEntry) 
 		if err := validEntry(&entries[i]); err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
-		if entries[i].Kind != entries[0].Kind {
-			return models.Errorf(models.EINVALID, "entries of one child must have one kind")
+		if entries[i].Kind != entries[0].Kind || slabSex(entries[i].Sex) != slabSex(entries[0].Sex) {
+			return models.Errorf(models.EINVALID, "entries of one child must have one kind and one sex")
 		}
 	}
 	ix.mu.Lock()
@@ -148,7 +193,7 @@ func (ix *VectorIndex) RemovePhoto(photoID string) int {
 	if c == nil {
 		return 0
 	}
-	s := ix.slabs[c.kind]
+	s := c.slab
 	n := 0
 	for i := 0; i < len(c.slots); {
 		if slot := int(c.slots[i]); s.meta[slot].photoID == photoID {
@@ -173,6 +218,8 @@ func validEntry(e *models.FaceEntry) error {
 		return models.Errorf(models.EINVALID, "vector entry has no photo id")
 	case !e.Kind.Valid():
 		return models.Errorf(models.EINVALID, "vector entry has kind %q", e.Kind)
+	case !e.Sex.Valid():
+		return models.Errorf(models.EINVALID, "vector entry has sex %q", e.Sex)
 	case e.FaceIndex < 0 || e.FaceIndex > math.MaxInt32:
 		return models.Errorf(models.EINVALID, "vector entry has face index %d", e.FaceIndex)
 	case !finite(&e.Descriptor):
@@ -191,12 +238,14 @@ func finite(d *models.Descriptor) bool {
 }
 
 func (ix *VectorIndex) addLocked(e *models.FaceEntry) error {
+	key := slabKey{e.Kind, slabSex(e.Sex)}
 	c := ix.children[e.ChildID]
 	if c == nil {
-		c = &childRec{id: e.ChildID, kind: e.Kind}
+		c = &childRec{id: e.ChildID, slab: ix.slabs[key]}
 		ix.children[e.ChildID] = c
-	} else if c.kind != e.Kind {
-		return models.Errorf(models.EINVALID, "child %s is indexed as %s, not %s", e.ChildID, c.kind, e.Kind)
+	} else if c.slab.key != key {
+		return models.Errorf(models.EINVALID, "child %s is indexed as %s and %s, not %s and %s",
+			e.ChildID, c.slab.key.kind, c.slab.key.sex, key.kind, key.sex)
 	}
 	if pc := ix.photos[e.PhotoID]; pc != nil && pc != c {
 		if len(c.slots) == 0 {
@@ -205,7 +254,7 @@ func (ix *VectorIndex) addLocked(e *models.FaceEntry) error {
 		return models.Errorf(models.EINVALID, "photo %s belongs to another child", e.PhotoID)
 	}
 	ix.photos[e.PhotoID] = c
-	s := ix.slabs[e.Kind]
+	s := c.slab
 	norm := vek32.Dot(e.Descriptor[:], e.Descriptor[:])
 	s.maxNorm = max(s.maxNorm, norm)
 	for _, slot := range c.slots {
@@ -230,7 +279,7 @@ func (ix *VectorIndex) removeChildLocked(childID string) int {
 	if c == nil {
 		return 0
 	}
-	s := ix.slabs[c.kind]
+	s := c.slab
 	n := len(c.slots)
 	for len(c.slots) > 0 {
 		slot := int(c.slots[len(c.slots)-1])
@@ -279,29 +328,38 @@ func deleteValue(xs []int32, v int32) []int32 {
 }
 
 // Search returns up to k children of the given kind (the kind to search
-// among: pass the query child's kind.Other()) nearest to any of queries,
-// best first, each with its best photo pair. Children in exclude (may be
-// nil) are never returned.
-func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, kind models.Kind, k int, exclude map[string]bool) ([]models.FaceHit, error) {
-	if err := checkQuery(queries, kind); err != nil || k <= 0 || len(queries) == 0 {
+// among: pass the query child's kind.Other()) whose sex q admits, nearest
+// to any of q's descriptors, best first, each with its best photo pair.
+// Children in q.Exclude are never returned.
+func (ix *VectorIndex) Search(ctx context.Context, q models.FaceQuery, kind models.Kind, k int) ([]models.FaceHit, error) {
+	if err := checkQuery(&q, kind); err != nil || k <= 0 || len(q.Descriptors) == 0 {
 		return nil, err
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s := ix.slabs[kind]
-	q := newQuerySet(queries)
+	ss := ix.searched(kind, &q)
+	qs := newQuerySet(q.Descriptors)
 	capacity := keepFor(k)
 
-	n := s.len()
+	n := 0
+	for _, s := range ss {
+		n += s.len()
+	}
+	// Each worker scans its share of every slab into one heap, so that the
+	// kept children, and the bound on the others, cover all the slabs.
 	workers := min(ix.workers, max(1, n/minShard))
 	heaps := make([]childHeap, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Go(func() {
 			heaps[w] = newChildHeap(capacity)
-			errs[w] = scanDots(ctx, s, q, lo, hi, exclude, &heaps[w])
+			for _, s := range ss {
+				lo, hi := s.len()*w/workers, s.len()*(w+1)/workers
+				if errs[w] = scanDots(ctx, s, qs, lo, hi, q.Exclude, &heaps[w]); errs[w] != nil {
+					return
+				}
+			}
 		})
 	}
 	wg.Wait()
@@ -311,23 +369,20 @@ func (ix *VectorIndex) Search(ctx context.Context, queries []models.Descriptor, 
 		}
 	}
 	cands, bound := mergeHeaps(heaps, capacity)
-	return ix.finish(ctx, s, queries, q, cands, bound, k, exclude)
+	return finish(ctx, ss, &q, qs, cands, bound, k)
 }
 
-// SearchBatch answers many searches at once, as the overnight re-score
-// does: batch[i] are the query descriptors of the i-th search and
-// exclude[i] its exclusions (exclude may be nil). It computes the dot
-// products of a block of queries with a block of the slab as one matrix
-// product, and returns exactly what Search would for each. It locks the
+// SearchBatch answers many searches among children of one kind at once, as
+// the overnight re-score does, and returns exactly what Search would for
+// each; each query has its own sex and exclusions. For each slab it
+// computes the dot products of a block of the queries that admit the
+// slab's sex with a block of the slab as one matrix product. It locks the
 // index per chunk of about batchRows query rows, not for the whole batch:
 // each search sees one state of the index, but writes may land between
 // chunks.
-func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descriptor, kind models.Kind, k int, exclude []map[string]bool) ([][]models.FaceHit, error) {
-	if exclude != nil && len(exclude) != len(batch) {
-		return nil, models.Errorf(models.EINVALID, "exclude has %d sets for %d searches", len(exclude), len(batch))
-	}
-	for _, qs := range batch {
-		if err := checkQuery(qs, kind); err != nil {
+func (ix *VectorIndex) SearchBatch(ctx context.Context, batch []models.FaceQuery, kind models.Kind, k int) ([][]models.FaceHit, error) {
+	for i := range batch {
+		if err := checkQuery(&batch[i], kind); err != nil {
 			return nil, err
 		}
 	}
@@ -337,13 +392,13 @@ func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descrip
 	}
 
 	// Cut the batch into chunks of about batchRows query rows; workers take
-	// chunks from a channel, and each scans the whole slab for its chunk.
+	// chunks from a channel, and each scans the admitted slabs for its chunk.
 	type chunk struct{ lo, hi int }
 	var chunks []chunk
 	for lo := 0; lo < len(batch); {
 		hi, rows := lo, 0
-		for hi < len(batch) && (rows == 0 || rows+len(batch[hi]) <= batchRows) {
-			rows += len(batch[hi])
+		for hi < len(batch) && (rows == 0 || rows+len(batch[hi].Descriptors) <= batchRows) {
+			rows += len(batch[hi].Descriptors)
 			hi++
 		}
 		chunks = append(chunks, chunk{lo, hi})
@@ -362,11 +417,7 @@ func (ix *VectorIndex) SearchBatch(ctx context.Context, batch [][]models.Descrip
 				if errs[w] != nil {
 					continue
 				}
-				var ex []map[string]bool
-				if exclude != nil {
-					ex = exclude[c.lo:c.hi]
-				}
-				errs[w] = ix.batchChunk(ctx, kind, batch[c.lo:c.hi], ex, k, out[c.lo:c.hi])
+				errs[w] = ix.batchChunk(ctx, kind, batch[c.lo:c.hi], k, out[c.lo:c.hi])
 			}
 		})
 	}
@@ -393,12 +444,15 @@ const (
 // extra ones are the margin that lets finish prove the top k exact.
 func keepFor(k int) int { return k + max(8, k/4) }
 
-func checkQuery(queries []models.Descriptor, kind models.Kind) error {
+func checkQuery(q *models.FaceQuery, kind models.Kind) error {
 	if !kind.Valid() {
 		return models.Errorf(models.EINVALID, "search kind %q", kind)
 	}
-	for i := range queries {
-		if !finite(&queries[i]) {
+	if !q.Sex.Valid() {
+		return models.Errorf(models.EINVALID, "query sex %q", q.Sex)
+	}
+	for i := range q.Descriptors {
+		if !finite(&q.Descriptors[i]) {
 			return models.Errorf(models.EINVALID, "query descriptor %d has a NaN or infinite component", i)
 		}
 	}
@@ -426,11 +480,12 @@ func newQuerySet(queries []models.Descriptor) querySet {
 func (q *querySet) row(i int) []float32 { return q.rows[i*dim : (i+1)*dim : (i+1)*dim] }
 
 // scanDots offers every slot in [lo, hi) to h, ranked by the smallest
-// squared distance to any query as |g|²+|q|²−2g·q.
+// squared distance to any query as |g|²+|q|²−2g·q. It checks ctx first and
+// then every cancelEvery slots.
 func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[string]bool, h *childHeap) error {
 	nq := len(q.norms)
 	for i := lo; i < hi; i++ {
-		if (i-lo)%cancelEvery == cancelEvery-1 {
+		if (i-lo)%cancelEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -454,69 +509,74 @@ func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[
 }
 
 // batchChunk runs the fast scan for a few searches together, one slab block
-// at a time: the block's dot products with all the chunk's query rows come
-// from one matrix product. It holds the read lock for its chunk only, so
-// that a long batch does not hold up writers.
-func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch [][]models.Descriptor, exclude []map[string]bool, k int, out [][]models.FaceHit) error {
+// at a time: for each slab, the block's dot products with the rows of the
+// chunk's queries that admit the slab come from one matrix product. Each
+// search keeps one heap across its slabs, as Search does. It holds the
+// read lock for its chunk only, so that a long batch does not hold up
+// writers.
+func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch []models.FaceQuery, k int, out [][]models.FaceHit) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s := ix.slabs[kind]
-	var all []models.Descriptor
-	start := make([]int, len(batch)+1)
-	for i, qs := range batch {
-		all = append(all, qs...)
-		start[i+1] = len(all)
-	}
-	q := newQuerySet(all)
-	nq := len(all)
 	capacity := keepFor(k)
 	heaps := make([]childHeap, len(batch))
-	for i := range heaps {
+	rows := 0
+	for i := range batch {
 		heaps[i] = newChildHeap(capacity)
+		rows += len(batch[i].Descriptors)
 	}
-	prod := make([]float32, nq*batchBlock)
-	n := s.len()
-	for lo := 0; lo < n && nq > 0; lo += batchBlock {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b := min(batchBlock, n-lo)
-		gemmNT(q.rows, nq, s.vecs[lo*dim:(lo+b)*dim], b, prod)
-		norms := s.norms[lo : lo+b]
+	prod := make([]float32, rows*batchBlock)
+	for _, sex := range slabSexes() {
+		s := ix.slabs[slabKey{kind, sex}]
+		// The searches that admit this slab, and their rows start[m]:start[m+1].
+		var members []int
+		var all []models.Descriptor
+		start := []int{0}
 		for i := range batch {
-			h := &heaps[i]
-			var ex map[string]bool
-			if exclude != nil {
-				ex = exclude[i]
+			if len(batch[i].Descriptors) > 0 && batch[i].Admits(sex) {
+				members = append(members, i)
+				all = append(all, batch[i].Descriptors...)
+				start = append(start, len(all))
 			}
-			for j := range b {
-				best := float32(math.Inf(1))
-				for r := start[i]; r < start[i+1]; r++ {
-					if d := norms[j] + q.norms[r] - 2*prod[r*b+j]; d < best {
-						best = d
+		}
+		if len(all) == 0 {
+			continue
+		}
+		q := newQuerySet(all)
+		n := s.len()
+		for lo := 0; lo < n; lo += batchBlock {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b := min(batchBlock, n-lo)
+			gemmNT(q.rows, len(all), s.vecs[lo*dim:(lo+b)*dim], b, prod)
+			norms := s.norms[lo : lo+b]
+			for m, i := range members {
+				h := &heaps[i]
+				ex := batch[i].Exclude
+				for j := range b {
+					best := float32(math.Inf(1))
+					for r := start[m]; r < start[m+1]; r++ {
+						if d := norms[j] + q.norms[r] - 2*prod[r*b+j]; d < best {
+							best = d
+						}
 					}
-				}
-				if h.accepts(best) {
-					c := s.child[lo+j]
-					if ex != nil && ex[c.id] {
-						continue
+					if h.accepts(best) {
+						c := s.child[lo+j]
+						if ex != nil && ex[c.id] {
+							continue
+						}
+						h.offer(c, best)
 					}
-					h.offer(c, best)
 				}
 			}
 		}
 	}
 	for i := range batch {
-		if len(batch[i]) == 0 {
+		if len(batch[i].Descriptors) == 0 {
 			continue
 		}
-		var ex map[string]bool
-		if exclude != nil {
-			ex = exclude[i]
-		}
 		cands, bound := mergeHeaps(heaps[i:i+1], capacity)
-		qi := newQuerySet(batch[i])
-		res, err := ix.finish(ctx, s, batch[i], qi, cands, bound, k, ex)
+		res, err := finish(ctx, ix.searched(kind, &batch[i]), &batch[i], newQuerySet(batch[i].Descriptors), cands, bound, k)
 		if err != nil {
 			return err
 		}
@@ -678,42 +738,48 @@ func errorBound(slabMax, queryMax float32) float64 {
 }
 
 // finish recomputes the candidates' best pairs exactly, sorts them, and
-// checks that no child outside them could be in the top k; when it cannot
-// prove that it answers by an exact scan instead.
-func (ix *VectorIndex) finish(ctx context.Context, s *slab, queries []models.Descriptor, q querySet, cands []candidate, bound float32, k int, exclude map[string]bool) ([]models.FaceHit, error) {
+// checks that no child of the slabs ss outside them could be in the top k;
+// when it cannot prove that it answers by an exact scan instead.
+func finish(ctx context.Context, ss []*slab, q *models.FaceQuery, qs querySet, cands []candidate, bound float32, k int) ([]models.FaceHit, error) {
 	res := make([]models.FaceHit, 0, len(cands))
 	for _, c := range cands {
-		res = append(res, s.bestPair(c.child, queries))
+		res = append(res, c.child.bestPair(q.Descriptors))
 	}
 	sortNeighbours(res)
 	if len(res) > k {
 		res = res[:k]
 	}
 	if !math.IsInf(float64(bound), 1) && len(res) == k {
+		slabMax := float32(0)
+		for _, s := range ss {
+			slabMax = max(slabMax, s.maxNorm)
+		}
 		kth := res[k-1].Distance
-		if kth*kth >= float64(bound)-errorBound(s.maxNorm, q.maxNorm) {
-			return ix.exactScan(ctx, s, queries, k, exclude)
+		if kth*kth >= float64(bound)-errorBound(slabMax, qs.maxNorm) {
+			return exactScan(ctx, ss, q, k)
 		}
 	}
 	return res, nil
 }
 
-// exactScan is the slow, obviously correct search: every child of the slab
-// by Descriptor.Distance.
-func (ix *VectorIndex) exactScan(ctx context.Context, s *slab, queries []models.Descriptor, k int, exclude map[string]bool) ([]models.FaceHit, error) {
+// exactScan is the slow, obviously correct search: every child of the
+// slabs ss by Descriptor.Distance.
+func exactScan(ctx context.Context, ss []*slab, q *models.FaceQuery, k int) ([]models.FaceHit, error) {
 	var res []models.FaceHit
 	seen := map[*childRec]bool{}
-	for i, c := range s.child {
-		if i%cancelEvery == cancelEvery-1 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	for _, s := range ss {
+		for i, c := range s.child {
+			if i%cancelEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
 			}
+			if seen[c] || q.Exclude[c.id] {
+				continue
+			}
+			seen[c] = true
+			res = append(res, c.bestPair(q.Descriptors))
 		}
-		if seen[c] || exclude[c.id] {
-			continue
-		}
-		seen[c] = true
-		res = append(res, s.bestPair(c, queries))
 	}
 	sortNeighbours(res)
 	if len(res) > k {
@@ -724,7 +790,8 @@ func (ix *VectorIndex) exactScan(ctx context.Context, s *slab, queries []models.
 
 // bestPair returns the child's exact best (query, face) pair; ties go to the
 // lower query index, then photo id, then face index.
-func (s *slab) bestPair(c *childRec, queries []models.Descriptor) models.FaceHit {
+func (c *childRec) bestPair(queries []models.Descriptor) models.FaceHit {
+	s := c.slab
 	var best models.FaceHit
 	found := false
 	var g models.Descriptor

@@ -21,12 +21,31 @@ type AttributeHit struct {
 }
 
 // FaceEntry is one face descriptor in the vector index, with what the
-// scorer needs to know about it without reading the store.
+// scorer needs to know about it without reading the store, and the record's
+// kind and sex, by which the index partitions its descriptors.
 type FaceEntry struct {
 	ChildID    string
 	PhotoID    string
 	FaceIndex  int
 	Kind       Kind
+	Sex        Sex // the child's recorded sex; "" counts as SexUnknown
 	TakenOn    Date
 	Descriptor Descriptor
+}
+
+// FaceQuery is one face search: the query child's face descriptors, its
+// sex, and children it must not return. The sex narrows the search to the
+// children it could be (see Admits): the scorer blocks the others anyway,
+// so searching them would only cost time and take places in the pool.
+type FaceQuery struct {
+	Descriptors []Descriptor
+	Sex         Sex             // the query child's recorded sex; "" counts as SexUnknown
+	Exclude     map[string]bool // children never returned; may be nil
+}
+
+// Admits reports whether a gallery child of sex g can be searched for q:
+// recorded sexes conflict only female against male, and an unknown sex
+// conflicts with nothing.
+func (q FaceQuery) Admits(g Sex) bool {
+	return !(q.Sex == SexFemale && g == SexMale || q.Sex == SexMale && g == SexFemale)
 }

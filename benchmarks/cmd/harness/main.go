@@ -58,6 +58,7 @@ type options struct {
 	smoke       bool
 	jsonl       string
 	jsonlN      int
+	skip        map[string]bool
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -79,8 +80,19 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny run: checks the harness works; its figures mean nothing")
 	fs.StringVar(&o.jsonl, "jsonl", "", "write -jsonl-records synthetic records (the API's JSON, one per line) to this file and stop")
 	fs.IntVar(&o.jsonlN, "jsonl-records", 10_000, "records -jsonl writes")
+	skip := fs.String("skip", "", "measurements to leave out, comma-separated: enrolment, startup, batch")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	o.skip = map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "":
+		case "enrolment", "startup", "batch":
+			o.skip[s] = true
+		default:
+			return nil, fmt.Errorf("-skip %q: want enrolment, startup or batch", s)
+		}
 	}
 	if o.smoke {
 		*scales, o.pairs, o.queries, o.scanQueries, o.enrolPhotos, o.batch = "2k", 60, 60, 3, 6, "none"
@@ -149,10 +161,12 @@ func run(ctx context.Context, args []string) error {
 		rep.Figures = append(rep.Figures, figs...)
 	}
 
-	log.Info("enrolment of real photos", "photos", o.photos)
-	figs, err := benchmarks.MeasureEnrolment(ctx, benchmarks.EnrolmentConfig{PhotosDir: o.photos, ModelsDir: o.models,
-		Dir: filepath.Join(work, "enrolment"), Photos: o.enrolPhotos, Logger: log})
-	add("enrolment", figs, err)
+	if !o.skip["enrolment"] {
+		log.Info("enrolment of real photos", "photos", o.photos)
+		figs, err := benchmarks.MeasureEnrolment(ctx, benchmarks.EnrolmentConfig{PhotosDir: o.photos, ModelsDir: o.models,
+			Dir: filepath.Join(work, "enrolment"), Photos: o.enrolPhotos, Logger: log})
+		add("enrolment", figs, err)
+	}
 
 	for _, scale := range o.scales {
 		if err := ctx.Err(); err != nil {
@@ -162,7 +176,7 @@ func run(ctx context.Context, args []string) error {
 		add(fmt.Sprintf("scale %d", scale), figs, err)
 	}
 
-	if o.batch != "none" {
+	if o.batch != "none" && !o.skip["batch"] {
 		log.Info("batch re-score", "scenario", o.batch)
 		figs, err := benchmarks.MeasureBatch(ctx, o.batch, log)
 		add("batch", figs, err)
@@ -218,7 +232,7 @@ func measureScale(ctx context.Context, o *options, work string, scale int, log *
 	if err := g.Close(); err != nil {
 		return figs, err
 	}
-	if o.binary == "" {
+	if o.binary == "" || o.skip["startup"] {
 		return figs, nil
 	}
 	if _, err := os.Stat(o.binary); err != nil {
