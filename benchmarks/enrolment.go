@@ -361,7 +361,7 @@ func enrolEndToEnd(ctx context.Context, emb engine.FaceEmbedder, dir string, pho
 		return err
 	}
 	svc := engine.NewService(engine.ServiceDeps{
-		Store: timedStore{st, &clk.store}, Matches: st, Attrs: timedAttrs{attrAdapter{ai}, &clk.attrs},
+		Store: timedStore{st, &clk.store}, Matches: st, Attrs: timedAttrs{ai, &clk.attrs},
 		Faces: index.NewVectorIndex(), Photos: timedAnalyzer{pipeline, &clk.analyze}, Names: names.NewFrequencies(),
 		Scorer: scorer, NewID: index.NewID, Logger: log,
 	})

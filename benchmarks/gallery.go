@@ -109,7 +109,7 @@ func (g *Gallery) open(ctx context.Context, load bool) error {
 		return fmt.Errorf("gallery scorer: %w", err)
 	}
 	g.Faces = index.NewVectorIndex()
-	g.Service = engine.NewService(engine.ServiceDeps{Store: g.Store, Matches: g.Store, Attrs: attrAdapter{g.Attrs},
+	g.Service = engine.NewService(engine.ServiceDeps{Store: g.Store, Matches: g.Store, Attrs: g.Attrs,
 		Faces: g.Faces, Photos: descriptorAnalyzer{g.Config.Analyzer}, Names: names.NewFrequencies(), Scorer: sc,
 		NewID: index.NewID, Logger: g.Config.Logger})
 	if load {
@@ -210,19 +210,6 @@ func (g *Gallery) fill(ctx context.Context) error {
 		return flush()
 	}
 	return nil
-}
-
-// attrAdapter presents the Bleve index's hits as the engine's type.
-type attrAdapter struct{ *index.AttributeIndex }
-
-// Candidates is index.AttributeIndex.Candidates with the engine's hit type.
-func (a attrAdapter) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
-	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
-	out := make([]models.AttributeHit, len(hits))
-	for i, h := range hits {
-		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
-	}
-	return out, err
 }
 
 // descriptorPhoto and descriptorAnalyzer stand in for photos in updates:

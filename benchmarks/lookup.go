@@ -116,7 +116,7 @@ func MeasureLookup(ctx context.Context, g *Gallery, cfg LookupConfig) ([]Figure,
 	// Baseline for the photo lookups: the same service with a naive scan
 	// for a face index, loaded from the store as the real one is.
 	naive := &naiveFaces{}
-	base := engine.NewService(engine.ServiceDeps{Store: g.Store, Matches: g.Store, Attrs: attrAdapter{g.Attrs},
+	base := engine.NewService(engine.ServiceDeps{Store: g.Store, Matches: g.Store, Attrs: g.Attrs,
 		Faces: naive, Photos: descriptorAnalyzer{}, Names: names.NewFrequencies(), Scorer: g.Service.Scorer(),
 		NewID: func() string { return "" }, Logger: g.Config.Logger})
 	if _, _, err := base.LoadIndexes(ctx, g.Store); err != nil {

@@ -46,18 +46,6 @@ func (descriptorAnalyzer) Analyze(_ context.Context, data []byte) (*engine.Photo
 		Faces: []models.Face{{Box: [4]int{10, 10, 80, 80}, Descriptor: &d}}, Subject: 0}, nil
 }
 
-// attrs presents the Bleve index's hits as the engine's type.
-type attrs struct{ *index.AttributeIndex }
-
-func (a attrs) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
-	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
-	out := make([]models.AttributeHit, len(hits))
-	for i, h := range hits {
-		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
-	}
-	return out, err
-}
-
 // gatedStore lets a test hold the job at the n-th missing child it starts
 // (MatchesForChild is the first thing the job does for a child) until the
 // job's context ends.
@@ -121,7 +109,7 @@ func newWorld(t *testing.T, opt engine.RescoreOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.svc = engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: attrs{ai}, Faces: index.NewVectorIndex(),
+	w.svc = engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ai, Faces: index.NewVectorIndex(),
 		Photos: descriptorAnalyzer{}, Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID,
 		Logger: slog.New(slog.DiscardHandler)})
 	w.restart(-1)

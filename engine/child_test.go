@@ -38,18 +38,6 @@ func (s *cancelingStore) hangUp() {
 	}
 }
 
-// bleveAttrs presents the Bleve index's hits as the engine's type.
-type bleveAttrs struct{ *index.AttributeIndex }
-
-func (a bleveAttrs) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
-	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
-	out := make([]models.AttributeHit, len(hits))
-	for i, h := range hits {
-		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
-	}
-	return out, err
-}
-
 // A caller that goes away once its write is committed must not leave the
 // Bleve index behind the store: a create and a delete that each did so
 // would leave the counts equal and the index wrong, which the start-up
@@ -75,7 +63,7 @@ func TestIndexFollowsStoreWhenCallerGoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := &cancelingStore{Store: st}
-	svc := engine.NewService(engine.ServiceDeps{Store: cs, Matches: st, Attrs: bleveAttrs{ai}, Faces: index.NewVectorIndex(),
+	svc := engine.NewService(engine.ServiceDeps{Store: cs, Matches: st, Attrs: ai, Faces: index.NewVectorIndex(),
 		Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID,
 		Logger: slog.New(slog.DiscardHandler)})
 	call := func() context.Context {
@@ -123,7 +111,7 @@ func faceService(t *testing.T, faces engine.FaceIndex) (*engine.Service, *index.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: attrs{ai}, Faces: faces,
+	return engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ai, Faces: faces,
 		Photos: descriptorAnalyzer{}, Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID,
 		Logger: slog.New(slog.DiscardHandler)}), st
 }

@@ -17,13 +17,13 @@ import (
 
 // countingAttrs counts attribute retrievals.
 type countingAttrs struct {
-	attrs
+	*index.AttributeIndex
 	calls atomic.Int64
 }
 
 func (a *countingAttrs) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
 	a.calls.Add(1)
-	return a.attrs.Candidates(ctx, q, limit)
+	return a.AttributeIndex.Candidates(ctx, q, limit)
 }
 
 // A photo search with nothing else to rank by leaves attribute retrieval
@@ -46,7 +46,7 @@ func TestSearchRetrievesAttributesOnlyWhenTheyRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca := &countingAttrs{attrs: attrs{ai}}
+	ca := &countingAttrs{AttributeIndex: ai}
 	svc := engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ca, Faces: index.NewVectorIndex(),
 		Photos: descriptorAnalyzer{}, Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID,
 		Logger: slog.New(slog.DiscardHandler)})

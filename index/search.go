@@ -75,15 +75,7 @@ type ChildSource func(yield func(*models.Child) error) error
 // AttributeHit is one candidate from Candidates: a record of the other kind,
 // Bleve's relevance score (for ordering only; it is not a probability), and
 // why it was retrieved.
-type AttributeHit struct {
-	ID    string
-	Score float64
-	// Matched maps each reason (ReasonNameFolded, ...) to the index terms
-	// that agreed: folded tokens, phonetic keys, mark terms such as
-	// "mole/face/left", or the folded place. ReasonAge and ReasonSex carry
-	// no terms. A hit with no reasons came in on the filters alone.
-	Matched map[string][]string
-}
+type AttributeHit = models.AttributeHit
 
 // Reasons an AttributeHit was retrieved, one per kind of agreeing clause.
 const (

@@ -103,7 +103,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 	}
 	a.faces = index.NewVectorIndex()
 	a.service = engine.NewService(engine.ServiceDeps{
-		Store: a.store, Attrs: attrAdapter{a.attrs}, Faces: a.faces, Photos: a.pipeline,
+		Store: a.store, Attrs: a.attrs, Faces: a.faces, Photos: a.pipeline,
 		Matches: a.store, Names: names.NewFrequencies(), Scorer: scorer, NewID: index.NewID, Logger: log,
 	})
 	children, faces, err := a.service.LoadIndexes(ctx, a.store)
@@ -167,19 +167,4 @@ func (a *app) Close() error {
 		errs = append(errs, a.store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// attrAdapter presents the Bleve index's hits as the engine's type.
-type attrAdapter struct{ *index.AttributeIndex }
-
-func (a attrAdapter) Candidates(ctx context.Context, q *models.Child, limit int) ([]models.AttributeHit, error) {
-	hits, err := a.AttributeIndex.Candidates(ctx, q, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]models.AttributeHit, len(hits))
-	for i, h := range hits {
-		out[i] = models.AttributeHit{ID: h.ID, Score: h.Score, Matched: h.Matched}
-	}
-	return out, nil
 }
