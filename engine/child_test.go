@@ -93,8 +93,16 @@ func TestIndexFollowsStoreWhenCallerGoes(t *testing.T) {
 }
 
 // faceService is a service over a real store and attribute index in a
-// temporary folder, with the given face index.
+// temporary folder (openStores), with the given face index.
 func faceService(t *testing.T, faces engine.FaceIndex) (*engine.Service, *index.Store) {
+	t.Helper()
+	st, ai := openStores(t)
+	return newTestService(t, st, ai, faces), st
+}
+
+// openStores opens a real store and attribute index in a temporary
+// folder, closed when the test ends.
+func openStores(t *testing.T) (*index.Store, *index.AttributeIndex) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := index.Open(filepath.Join(dir, "badger"), index.StoreOptions{})
@@ -107,13 +115,20 @@ func faceService(t *testing.T, faces engine.FaceIndex) (*engine.Service, *index.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ai.Close() })
+	return st, ai
+}
+
+// newTestService is a service with the default parameters over st, attrs
+// and faces, reading descriptorPhoto's photos.
+func newTestService(t *testing.T, st *index.Store, attrs engine.AttributeIndex, faces engine.FaceIndex) *engine.Service {
+	t.Helper()
 	sc, err := engine.NewScorer(engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ai, Faces: faces,
+	return engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: attrs, Faces: faces,
 		Photos: descriptorAnalyzer{}, Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID,
-		Logger: slog.New(slog.DiscardHandler)}), st
+		Logger: slog.New(slog.DiscardHandler)})
 }
 
 // The face index files every child under its recorded sex through each

@@ -3,16 +3,12 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
-	"github.com/trackmatch/trackmatch/engine"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
-	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // countingAttrs counts attribute retrievals.
@@ -31,25 +27,9 @@ func (a *countingAttrs) Candidates(ctx context.Context, q *models.Child, limit i
 // with a name, or without a photo, retrieval runs.
 func TestSearchRetrievesAttributesOnlyWhenTheyRank(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := index.Open(filepath.Join(dir, "badger"), index.StoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ai, err := index.OpenAttributeIndex(filepath.Join(dir, "bleve"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ai.Close()
-	sc, err := engine.NewScorer(engine.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ai := openStores(t)
 	ca := &countingAttrs{AttributeIndex: ai}
-	svc := engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ca, Faces: index.NewVectorIndex(),
-		Photos: descriptorAnalyzer{}, Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID,
-		Logger: slog.New(slog.DiscardHandler)})
+	svc := newTestService(t, st, ca, index.NewVectorIndex())
 	var face models.Descriptor
 	face[0] = 0.5
 	gallery := []models.Child{importedChild(models.KindFound, "Sunita", "CCI-1", face)}
