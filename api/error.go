@@ -25,6 +25,8 @@ var statusByCode = map[string]int{
 	models.EINVALID:      http.StatusUnprocessableEntity,
 	models.ENOFACE:       http.StatusUnprocessableEntity,
 	models.ECORRUPT:      http.StatusUnprocessableEntity,
+	models.ETOOSMALL:     http.StatusUnprocessableEntity,
+	models.EUNREADABLE:   http.StatusUnprocessableEntity,
 	models.ENOTFOUND:     http.StatusNotFound,
 	models.ECONFLICT:     http.StatusConflict,
 	models.ETOOLARGE:     http.StatusRequestEntityTooLarge,

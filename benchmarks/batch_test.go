@@ -15,6 +15,7 @@ import (
 
 	"github.com/trackmatch/trackmatch/benchmarks/synth"
 	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
 )
@@ -446,18 +447,18 @@ func (fx *batchFixture) measureLatency(b *testing.B) {
 func dlibPipeline(b *testing.B) engine.PhotoAnalyzer {
 	dir := os.Getenv("TRACKMATCH_MODELS")
 	if dir == "" {
-		dir = engine.DefaultModelsDir()
+		dir = face.DefaultModelsDir()
 	}
-	if err := engine.VerifyModels(dir); err != nil {
+	if err := face.VerifyModels(dir); err != nil {
 		b.Logf("no face models (%v): photo search latency not measured", err)
 		return nil
 	}
-	emb, err := engine.NewDlibEmbedder(dir, 1)
+	emb, err := face.NewDlibEmbedder(dir, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { emb.Close() })
-	p, err := engine.NewFacePipeline(emb, engine.PipelineConfig{})
+	p, err := face.NewPipeline(emb, face.PipelineConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}

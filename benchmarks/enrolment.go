@@ -18,6 +18,7 @@ import (
 
 	"github.com/trackmatch/trackmatch/benchmarks/synth"
 	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
 	"github.com/trackmatch/trackmatch/models/names"
@@ -30,7 +31,7 @@ type EnrolmentConfig struct {
 	// skipped. E.g. ../shared/faces.
 	PhotosDir string
 	// ModelsDir holds dlib's model files; "" means $TRACKMATCH_MODELS, else
-	// engine.DefaultModelsDir().
+	// face.DefaultModelsDir().
 	ModelsDir string
 	// Dir is an empty or absent folder for the Badger store (Dir/badger)
 	// and the Bleve index (Dir/bleve). They are left there, closed, so
@@ -165,7 +166,7 @@ func runEnrolment(ctx context.Context, cfg EnrolmentConfig) (*enrolmentRun, erro
 		modelsDir = os.Getenv("TRACKMATCH_MODELS")
 	}
 	if modelsDir == "" {
-		modelsDir = engine.DefaultModelsDir()
+		modelsDir = face.DefaultModelsDir()
 	}
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("enrolment: no folder for the store and index")
@@ -183,7 +184,7 @@ func runEnrolment(ctx context.Context, cfg EnrolmentConfig) (*enrolmentRun, erro
 		order[i] = set[i%len(set)]
 	}
 
-	emb, err := engine.NewDlibEmbedder(modelsDir, workers)
+	emb, err := face.NewDlibEmbedder(modelsDir, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -286,10 +287,10 @@ func forEachParallel(ctx context.Context, n, g int, fn func(ctx context.Context,
 
 // recordModelInputs runs the real pipeline over every photo, recording the
 // calls it makes to emb and whether it found a face.
-func recordModelInputs(ctx context.Context, emb engine.FaceEmbedder, set []*enrolPhoto, workers int) error {
+func recordModelInputs(ctx context.Context, emb face.Embedder, set []*enrolPhoto, workers int) error {
 	return forEachParallel(ctx, len(set), workers, func(ctx context.Context, i int) error {
-		rec := &recordingEmbedder{FaceEmbedder: emb}
-		p, err := engine.NewFacePipeline(rec, engine.PipelineConfig{})
+		rec := &recordingEmbedder{Embedder: emb}
+		p, err := face.NewPipeline(rec, face.PipelineConfig{})
 		if err != nil {
 			return err
 		}
@@ -304,7 +305,7 @@ func recordModelInputs(ctx context.Context, emb engine.FaceEmbedder, set []*enro
 
 // replayModel makes every recorded call of the photos, in order, from g
 // goroutines, and times them.
-func replayModel(ctx context.Context, emb engine.FaceEmbedder, photos []*enrolPhoto, g int) (timing, error) {
+func replayModel(ctx context.Context, emb face.Embedder, photos []*enrolPhoto, g int) (timing, error) {
 	var spent atomic.Int64
 	timed := timedEmbedder{emb, &spent}
 	cpu, start := processCPU(), time.Now()
@@ -334,7 +335,7 @@ func (c *enrolClocks) reset() {
 // the server does, warms it up with one upload per recognizer, then times
 // the uploads of photos, 2×workers at once. Everything it opens is closed
 // before it returns.
-func enrolEndToEnd(ctx context.Context, emb engine.FaceEmbedder, dir string, photos []*enrolPhoto, run *enrolmentRun, log *slog.Logger) (err error) {
+func enrolEndToEnd(ctx context.Context, emb face.Embedder, dir string, photos []*enrolPhoto, run *enrolmentRun, log *slog.Logger) (err error) {
 	badgerDir, bleveDir := filepath.Join(dir, "badger"), filepath.Join(dir, "bleve")
 	for _, d := range []string{badgerDir, bleveDir} {
 		if _, err := os.Stat(d); err == nil {
@@ -356,7 +357,7 @@ func enrolEndToEnd(ctx context.Context, emb engine.FaceEmbedder, dir string, pho
 		return err
 	}
 	var clk enrolClocks
-	pipeline, err := engine.NewFacePipeline(timedEmbedder{emb, &clk.model}, engine.PipelineConfig{})
+	pipeline, err := face.NewPipeline(timedEmbedder{emb, &clk.model}, face.PipelineConfig{})
 	if err != nil {
 		return err
 	}
@@ -474,25 +475,25 @@ func (r *enrolmentRun) figures() []Figure {
 // recordingEmbedder records the calls made to the embedder it wraps. It
 // serves one photo's analysis, so it needs no lock.
 type recordingEmbedder struct {
-	engine.FaceEmbedder
+	face.Embedder
 	calls []embedCall
 }
 
-func (r *recordingEmbedder) Embed(ctx context.Context, jpeg []byte, detector string) ([]engine.DetectedFace, error) {
+func (r *recordingEmbedder) Embed(ctx context.Context, jpeg []byte, detector string) ([]face.DetectedFace, error) {
 	r.calls = append(r.calls, embedCall{jpeg: jpeg, detector: detector})
-	return r.FaceEmbedder.Embed(ctx, jpeg, detector)
+	return r.Embedder.Embed(ctx, jpeg, detector)
 }
 
 // timedEmbedder, timedAnalyzer, timedStore and timedAttrs add the time
 // spent in the calls an upload makes to their counter, in nanoseconds.
 type timedEmbedder struct {
-	engine.FaceEmbedder
+	face.Embedder
 	spent *atomic.Int64
 }
 
-func (t timedEmbedder) Embed(ctx context.Context, jpeg []byte, detector string) ([]engine.DetectedFace, error) {
+func (t timedEmbedder) Embed(ctx context.Context, jpeg []byte, detector string) ([]face.DetectedFace, error) {
 	defer addSince(t.spent, time.Now())
-	return t.FaceEmbedder.Embed(ctx, jpeg, detector)
+	return t.Embedder.Embed(ctx, jpeg, detector)
 }
 
 type timedAnalyzer struct {
@@ -500,7 +501,7 @@ type timedAnalyzer struct {
 	spent *atomic.Int64
 }
 
-func (t timedAnalyzer) Analyze(ctx context.Context, data []byte) (*engine.PhotoAnalysis, error) {
+func (t timedAnalyzer) Analyze(ctx context.Context, data []byte) (*models.PhotoAnalysis, error) {
 	defer addSince(t.spent, time.Now())
 	return t.PhotoAnalyzer.Analyze(ctx, data)
 }

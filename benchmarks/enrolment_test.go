@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
 )
@@ -24,9 +24,9 @@ func enrolmentInputs(t *testing.T) (photos, modelsDir string) {
 	}
 	modelsDir = os.Getenv("TRACKMATCH_MODELS")
 	if modelsDir == "" {
-		modelsDir = engine.DefaultModelsDir()
+		modelsDir = face.DefaultModelsDir()
 	}
-	if err := engine.VerifyModels(modelsDir); err != nil {
+	if err := face.VerifyModels(modelsDir); err != nil {
 		t.Skipf("no face models (%v)", err)
 	}
 	return photos, modelsDir

@@ -225,7 +225,7 @@ func descriptorPhoto(d models.Descriptor) []byte {
 
 type descriptorAnalyzer struct{ real engine.PhotoAnalyzer }
 
-func (a descriptorAnalyzer) Analyze(ctx context.Context, data []byte) (*engine.PhotoAnalysis, error) {
+func (a descriptorAnalyzer) Analyze(ctx context.Context, data []byte) (*models.PhotoAnalysis, error) {
 	var d models.Descriptor
 	if len(data) != 4*len(d) {
 		if a.real == nil {
@@ -236,7 +236,7 @@ func (a descriptorAnalyzer) Analyze(ctx context.Context, data []byte) (*engine.P
 	for i := range d {
 		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 	}
-	return &engine.PhotoAnalysis{ContentType: "image/jpeg", Width: 480, Height: 640, Subject: 0,
+	return &models.PhotoAnalysis{ContentType: "image/jpeg", Width: 480, Height: 640, Subject: 0,
 		Faces: []models.Face{{Box: [4]int{120, 160, 240, 240}, Descriptor: &d}}}, nil
 }
 

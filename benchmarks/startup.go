@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/models"
 )
 
@@ -37,7 +37,7 @@ type StartupConfig struct {
 	// left as usable as it was: the server is stopped with SIGTERM.
 	DataDir string
 	// ModelsDir holds the dlib face models; "" = $TRACKMATCH_MODELS, else
-	// engine.DefaultModelsDir().
+	// face.DefaultModelsDir().
 	ModelsDir string
 	// Records and Photos are the children and face descriptors in DataDir,
 	// for the per-record figure; 0 = as the server reports at start.
@@ -169,7 +169,7 @@ func startupDefaults(cfg StartupConfig) (StartupConfig, error) {
 		cfg.ModelsDir = os.Getenv("TRACKMATCH_MODELS")
 	}
 	if cfg.ModelsDir == "" {
-		cfg.ModelsDir = engine.DefaultModelsDir()
+		cfg.ModelsDir = face.DefaultModelsDir()
 	}
 	if st, err := os.Stat(cfg.Binary); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
 		return cfg, fmt.Errorf("trackmatch binary %q is not an executable file (build it with go build -o X ./cmd/trackmatch)", cfg.Binary)
@@ -180,7 +180,7 @@ func startupDefaults(cfg StartupConfig) (StartupConfig, error) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "bleve"+asideSuffix)); err == nil {
 		return cfg, fmt.Errorf("%s is left from an interrupted start-up benchmark: the data folder works without it; delete it", filepath.Join(cfg.DataDir, "bleve"+asideSuffix))
 	}
-	if err := engine.VerifyModels(cfg.ModelsDir); err != nil {
+	if err := face.VerifyModels(cfg.ModelsDir); err != nil {
 		return cfg, fmt.Errorf("the server needs the face models to start: %w", err)
 	}
 	return cfg, nil

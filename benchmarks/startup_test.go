@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/trackmatch/trackmatch/benchmarks/synth"
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
 )
@@ -149,9 +149,9 @@ func TestMedianStartup(t *testing.T) {
 func startupModels(t *testing.T) string {
 	dir := os.Getenv("TRACKMATCH_MODELS")
 	if dir == "" {
-		dir = engine.DefaultModelsDir()
+		dir = face.DefaultModelsDir()
 	}
-	if err := engine.VerifyModels(dir); err != nil {
+	if err := face.VerifyModels(dir); err != nil {
 		t.Skipf("the dlib face models are not usable, skipping (%v); run `make models`", err)
 	}
 	return dir

@@ -34,7 +34,7 @@ func descriptorPhoto(d models.Descriptor) []byte {
 // descriptorAnalyzer reads a descriptorPhoto back as one detected face.
 type descriptorAnalyzer struct{}
 
-func (descriptorAnalyzer) Analyze(_ context.Context, data []byte) (*engine.PhotoAnalysis, error) {
+func (descriptorAnalyzer) Analyze(_ context.Context, data []byte) (*models.PhotoAnalysis, error) {
 	var d models.Descriptor
 	if len(data) != 4*len(d) {
 		return nil, models.Errorf(models.ECORRUPT, "not a test descriptor")
@@ -42,7 +42,7 @@ func (descriptorAnalyzer) Analyze(_ context.Context, data []byte) (*engine.Photo
 	for i := range d {
 		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 	}
-	return &engine.PhotoAnalysis{ContentType: "image/x-descriptor", Width: 100, Height: 100,
+	return &models.PhotoAnalysis{ContentType: "image/x-descriptor", Width: 100, Height: 100,
 		Faces: []models.Face{{Box: [4]int{10, 10, 80, 80}, Descriptor: &d}}, Subject: 0}, nil
 }
 

@@ -42,7 +42,7 @@ type FaceIndex interface {
 
 // PhotoAnalyzer turns photo bytes into faces.
 type PhotoAnalyzer interface {
-	Analyze(ctx context.Context, data []byte) (*PhotoAnalysis, error)
+	Analyze(ctx context.Context, data []byte) (*models.PhotoAnalysis, error)
 }
 
 // NameCounter keeps how common each name is among the records.

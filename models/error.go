@@ -16,6 +16,8 @@ const (
 	ETOOLARGE     = "too_large"         // body, photo or image dimensions over a limit
 	EUNSUPPORTED  = "unsupported_media" // not an image type trackmatch can read
 	ECORRUPT      = "corrupt_image"     // claims to be an image but cannot be decoded
+	ETOOSMALL     = "too_small"         // image smaller than the smallest face the detectors find
+	EUNREADABLE   = "unreadable_image"  // the photo broke the face analysis that read it
 	ENOFACE       = "no_face"           // photo decoded but shows no face
 	EUNAUTHORIZED = "unauthorized"      // missing or unknown API key
 	EFORBIDDEN    = "forbidden"         // key's role may not do this

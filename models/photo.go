@@ -75,3 +75,35 @@ type FaceQuality struct {
 	Brightness float64 `json:"brightness"` // mean grey level on the face, 0-255
 	Detector   string  `json:"detector"`   // which detector found it
 }
+
+// PhotoAnalysis is what the face pipeline found in one photo. A photo
+// without a face is a valid analysis with no Faces and Subject -1; use
+// RequireFace where a face is mandatory.
+type PhotoAnalysis struct {
+	ContentType string
+	Width       int // after EXIF orientation
+	Height      int
+	Faces       []Face // every face found, in Box coordinates of the oriented original
+	Subject     int    // index into Faces of the child's face (SubjectRule); -1 when none
+	Model       string // descriptor space (the embedder's Model)
+}
+
+// HasFace reports whether any face was found.
+func (a *PhotoAnalysis) HasFace() bool { return a.Subject >= 0 && a.Subject < len(a.Faces) }
+
+// SubjectFace returns the face chosen as the child's, or nil.
+func (a *PhotoAnalysis) SubjectFace() *Face {
+	if !a.HasFace() {
+		return nil
+	}
+	return &a.Faces[a.Subject]
+}
+
+// RequireFace returns an *Error with code ENOFACE when no face was
+// found, else nil: the API turns it into 422 no_face.
+func (a *PhotoAnalysis) RequireFace() error {
+	if a.HasFace() {
+		return nil
+	}
+	return Errorf(ENOFACE, "no face was found in the photo; send a photo in which the child's face is clearly visible")
+}

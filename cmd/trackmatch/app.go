@@ -15,6 +15,7 @@ import (
 
 	"github.com/trackmatch/trackmatch/api"
 	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
 	"github.com/trackmatch/trackmatch/models/names"
@@ -27,8 +28,7 @@ type app struct {
 	store    *index.Store
 	attrs    *index.AttributeIndex
 	faces    *index.VectorIndex
-	embedder *engine.DlibEmbedder
-	pipeline *engine.FacePipeline
+	photos   *face.WorkerPool // face analysis in worker processes
 	service  *engine.Service
 	rescorer *engine.Rescorer // batch re-scoring jobs; also serialises decisions with them
 }
@@ -93,17 +93,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 			return nil, fmt.Errorf("default scoring parameters: %w", err)
 		}
 	}
-	a.embedder, err = engine.NewDlibEmbedder(cfg.Models, cfg.Workers)
-	if err != nil {
-		return nil, err
-	}
-	a.pipeline, err = engine.NewFacePipeline(a.embedder, engine.PipelineConfig{})
+	a.photos, err = startFaceWorkers(ctx, cfg.Models, cfg.Workers, log)
 	if err != nil {
 		return nil, err
 	}
 	a.faces = index.NewVectorIndex()
 	a.service = engine.NewService(engine.ServiceDeps{
-		Store: a.store, Attrs: a.attrs, Faces: a.faces, Photos: a.pipeline,
+		Store: a.store, Attrs: a.attrs, Faces: a.faces, Photos: a.photos,
 		Matches: a.store, Names: names.NewFrequencies(), Scorer: scorer, NewID: index.NewID, Logger: log,
 	})
 	children, faces, err := a.service.LoadIndexes(ctx, a.store)
@@ -157,8 +153,8 @@ func (a *app) Close() error {
 	if a.rescorer != nil { // the job checkpoints before the store closes
 		errs = append(errs, a.rescorer.Close())
 	}
-	if a.embedder != nil {
-		errs = append(errs, a.embedder.Close())
+	if a.photos != nil {
+		errs = append(errs, a.photos.Close())
 	}
 	if a.attrs != nil {
 		errs = append(errs, a.attrs.Close())

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 )
 
 // config is what every command that opens the data folder needs. Flags win
@@ -33,7 +33,7 @@ func envOr(key, def string) string {
 // finishes the config after fs.Parse.
 func bindConfig(fs *flag.FlagSet) func() (config, error) {
 	data := fs.String("data", envOr("TRACKMATCH_DATA", "./data"), "data folder (Badger and Bleve); env TRACKMATCH_DATA")
-	models := fs.String("models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
+	models := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
 	keyFile := fs.String("encryption-key-file", envOr("TRACKMATCH_ENCRYPTION_KEY_FILE", ""), "file holding a 32-byte AES key (hex or base64) to encrypt the store at rest; env TRACKMATCH_ENCRYPTION_KEY_FILE (or the key itself in TRACKMATCH_ENCRYPTION_KEY)")
 	workers := fs.Int("workers", 0, "face recognizers and batch workers (0 = one per core)")
 	return func() (config, error) {

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/models"
 )
 
@@ -30,8 +31,8 @@ type embedResult struct {
 func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
-	workers := fs.Int("workers", 0, "face recognizers, photos at once (0 = one per core)")
+	dir := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
+	workers := fs.Int("workers", 0, "face worker processes, photos at once (0 = one per core)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -39,17 +40,12 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "usage: trackmatch embed [--models DIR] [--workers N] PHOTO...")
 		return 2
 	}
-	emb, err := engine.NewDlibEmbedder(*dir, *workers)
+	pool, err := startFaceWorkers(ctx, *dir, *workers, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		fmt.Fprintln(stderr, "trackmatch:", err)
 		return 1
 	}
-	defer emb.Close()
-	pipe, err := engine.NewFacePipeline(emb, engine.PipelineConfig{Concurrency: emb.PoolSize()})
-	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
-	}
+	defer pool.Close()
 
 	paths := fs.Args()
 	results := make([]chan embedResult, len(paths))
@@ -58,12 +54,12 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range emb.PoolSize() {
+	for range pool.Workers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				results[i] <- embedPhoto(ctx, pipe, paths[i])
+				results[i] <- embedPhoto(ctx, pool, paths[i])
 			}
 		}()
 	}
@@ -101,7 +97,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // embedPhoto reads and analyses one photo, reading no more than the
 // pipeline's byte limit (plus one byte, to tell that it is over).
-func embedPhoto(ctx context.Context, pipe *engine.FacePipeline, path string) embedResult {
+func embedPhoto(ctx context.Context, pool *face.WorkerPool, path string) embedResult {
 	res := embedResult{Photo: path, Faces: []models.Face{}}
 	fail := func(err error) embedResult {
 		res.Error = &models.Error{Code: models.ErrorCode(err), Message: models.ErrorMessage(err)}
@@ -119,11 +115,11 @@ func embedPhoto(ctx context.Context, pipe *engine.FacePipeline, path string) emb
 		return fail(models.Errorf(code, "cannot read the photo: %v", err))
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, pipe.Limits().MaxBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, pool.Limits().MaxBytes+1))
 	if err != nil {
 		return fail(models.Errorf(models.EINVALID, "cannot read the photo: %v", err))
 	}
-	a, err := pipe.Analyze(ctx, data)
+	a, err := pool.Analyze(ctx, data)
 	if err != nil {
 		return fail(err)
 	}

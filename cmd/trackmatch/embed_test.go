@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/models"
 )
 
 func TestEmbedCommand(t *testing.T) {
-	dir := envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir())
-	if err := engine.VerifyModels(dir); err != nil {
+	dir := envOr("TRACKMATCH_MODELS", face.DefaultModelsDir())
+	if err := face.VerifyModels(dir); err != nil {
 		t.Skipf("the dlib face models are not usable, skipping (%v)", err)
 	}
 	shared, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "faces"))

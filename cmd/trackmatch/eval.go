@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 	"github.com/trackmatch/trackmatch/models"
 )
 
@@ -68,7 +69,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Labels, "labels", "", "labels CSV (path,person[,age]); paths relative to its folder")
 	fs.StringVar(&o.Attributes, "attributes", "", "attribute records: JSON lines of {\"person\": ..., \"kind\": \"missing\"|\"found\"|\"\", record fields}")
 	fs.BoolVar(&o.Synthetic, "synthetic-attributes", false, "make up plausible noisy attributes per identity (seeded)")
-	fs.StringVar(&o.Models, "models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
+	fs.StringVar(&o.Models, "models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
 	fs.IntVar(&o.Workers, "workers", 0, "face recognizers, photos analysed at once (0 = one per core)")
 	fs.StringVar(&o.JSON, "json", "", "also write the report as JSON to this file (- for stdout, instead of the tables)")
 	fs.Float64Var(&o.Holdout, "holdout", 1.0/3, "share of identities left out of each round's gallery, for false accepts (0 = none)")
@@ -183,7 +184,7 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 		return nil, fmt.Errorf("face-only scorer: %w", err)
 	}
 	svc := a.service
-	workers := a.embedder.PoolSize()
+	workers := a.photos.Workers()
 
 	rep := &evalReport{Photos: firstNonEmpty(o.Photos, o.Labels), Seed: o.Seed, Holdout: o.Holdout,
 		ParamsVersion: params.Version, Attributes: attrSource(o)}

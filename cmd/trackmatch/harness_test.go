@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 )
 
 // Keys the harness configures, one per role.
@@ -54,8 +54,8 @@ func sharedDir(t testing.TB, name string) string {
 // modelsDir returns the verified face model folder, or skips the test.
 func modelsDir(t testing.TB) string {
 	t.Helper()
-	dir := envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir())
-	if err := engine.VerifyModels(dir); err != nil {
+	dir := envOr("TRACKMATCH_MODELS", face.DefaultModelsDir())
+	if err := face.VerifyModels(dir); err != nil {
 		t.Skipf("the dlib face models are not usable, skipping (%v); run `make models`", err)
 	}
 	return dir
@@ -430,4 +430,14 @@ func keysEnv(rings ...*keyRing) string {
 		}
 	}
 	return "TRACKMATCH_API_KEYS=" + strings.Join(pairs, ",")
+}
+
+// TestMain lets the test binary stand in for trackmatch as a face worker:
+// tests that open the app in process (eval) start workers with
+// os.Executable(), which is this binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "face-worker" {
+		os.Exit(dispatch(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
 }

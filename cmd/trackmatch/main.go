@@ -22,14 +22,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"backup":  {"write an encrypted backup of a stopped server's data (flags: --data, --out)", runBackup},
-		"erase":   {"remove deleted records' bytes from a stopped server's data files (flags: --data)", runErase},
-		"restore": {"restore a backup into a new data folder (flags: --in, --data)", runRestore},
-		"embed":   {"print faces and descriptors of photos as JSON lines", runEmbed},
-		"eval":    {"measure matching on labelled photos, face-only and fused (flags: --photos, --synthetic-attributes)", runEval},
-		"models":  {"check the face model files (models verify)", runModels},
-		"rescore": {"re-score missing-found pairs into the review queue (flags: --data, --full, --threshold, --workers)", runRescore},
-		"serve":   {"serve the HTTP API (flags: --addr, --data, --models)", runServe},
+		"backup":      {"write an encrypted backup of a stopped server's data (flags: --data, --out)", runBackup},
+		"erase":       {"remove deleted records' bytes from a stopped server's data files (flags: --data)", runErase},
+		"restore":     {"restore a backup into a new data folder (flags: --in, --data)", runRestore},
+		"embed":       {"print faces and descriptors of photos as JSON lines", runEmbed},
+		"face-worker": {"internal: the process that analyses photos for the others (started by them)", runFaceWorker},
+		"eval":        {"measure matching on labelled photos, face-only and fused (flags: --photos, --synthetic-attributes)", runEval},
+		"models":      {"check the face model files (models verify)", runModels},
+		"rescore":     {"re-score missing-found pairs into the review queue (flags: --data, --full, --threshold, --workers)", runRescore},
+		"serve":       {"serve the HTTP API (flags: --addr, --data, --models)", runServe},
 	}
 }
 

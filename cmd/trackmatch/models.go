@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 )
 
 // runModels implements `trackmatch models verify`.
@@ -27,7 +27,7 @@ func runModels(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: trackmatch models [--models DIR] verify")
 		return 2
 	}
-	if err := engine.VerifyModels(*dir); err != nil {
+	if err := face.VerifyModels(*dir); err != nil {
 		fmt.Fprintln(stderr, "trackmatch:", err)
 		return 1
 	}

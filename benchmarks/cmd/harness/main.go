@@ -28,7 +28,7 @@ import (
 
 	"github.com/trackmatch/trackmatch/benchmarks"
 	"github.com/trackmatch/trackmatch/benchmarks/synth"
-	"github.com/trackmatch/trackmatch/engine"
+	"github.com/trackmatch/trackmatch/engine/face"
 )
 
 func main() {
@@ -72,7 +72,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.work, "work", "", "folder for the galleries' data folders (default: a new temporary folder)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the galleries' data folders")
 	fs.StringVar(&o.binary, "trackmatch", "bin/trackmatch", "trackmatch binary for the start-up and memory figures ('' to skip)")
-	fs.StringVar(&o.models, "models", envOr("TRACKMATCH_MODELS", engine.DefaultModelsDir()), "face model folder")
+	fs.StringVar(&o.models, "models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder")
 	fs.StringVar(&o.photos, "photos", filepath.Join("..", "shared", "faces"), "real photos for enrolment (MANIFEST.csv)")
 	fs.IntVar(&o.enrolPhotos, "enrol-photos", 0, "photos to enrol (0: every photo of -photos once)")
 	fs.StringVar(&o.batch, "batch", "10k", "batch re-score scenario: 1k (1k missing × 10k found), 10k (10k × 100k) or none")

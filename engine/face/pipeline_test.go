@@ -1,4 +1,4 @@
-package engine
+package face
 
 import (
 	"bytes"
@@ -67,15 +67,15 @@ func testModelsDir() string {
 // cache so that every shared photo is analysed once per run.
 type faceFixture struct {
 	emb   *DlibEmbedder
-	pipe  *FacePipeline // shared photos only
-	other *FacePipeline // synthesized photos
+	pipe  *Pipeline // shared photos only
+	other *Pipeline // synthesized photos
 	mu    sync.Mutex
 	cache map[string]*cachedAnalysis
 }
 
 type cachedAnalysis struct {
 	once sync.Once
-	a    *PhotoAnalysis
+	a    *models.PhotoAnalysis
 	err  error
 }
 
@@ -86,6 +86,9 @@ var fixture struct {
 }
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(testWorkerModeEnv); mode != "" {
+		os.Exit(testWorkerMain(mode)) // this binary is a face worker of a test
+	}
 	code := m.Run()
 	if fixture.f != nil {
 		fixture.f.emb.Close()
@@ -108,8 +111,8 @@ func loadFixture(t testing.TB) *faceFixture {
 			return
 		}
 		f := &faceFixture{emb: emb, cache: map[string]*cachedAnalysis{}}
-		if f.pipe, err = NewFacePipeline(emb, PipelineConfig{}); err == nil {
-			f.other, err = NewFacePipeline(emb, PipelineConfig{})
+		if f.pipe, err = NewPipeline(emb, PipelineConfig{}); err == nil {
+			f.other, err = NewPipeline(emb, PipelineConfig{})
 		}
 		if err != nil {
 			emb.Close()
@@ -125,7 +128,7 @@ func loadFixture(t testing.TB) *faceFixture {
 }
 
 // analyze returns the cached analysis of the shared photo at path.
-func (f *faceFixture) analyze(path string) (*PhotoAnalysis, error) {
+func (f *faceFixture) analyze(path string) (*models.PhotoAnalysis, error) {
 	f.mu.Lock()
 	c, ok := f.cache[path]
 	if !ok {
@@ -145,9 +148,9 @@ func (f *faceFixture) analyze(path string) (*PhotoAnalysis, error) {
 }
 
 // analyzeAll analyses paths in parallel, one goroutine per recognizer.
-func (f *faceFixture) analyzeAll(t testing.TB, paths []string) []*PhotoAnalysis {
+func (f *faceFixture) analyzeAll(t testing.TB, paths []string) []*models.PhotoAnalysis {
 	t.Helper()
-	out := make([]*PhotoAnalysis, len(paths))
+	out := make([]*models.PhotoAnalysis, len(paths))
 	errs := make([]error, len(paths))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -888,7 +891,7 @@ func TestCascadeOrderAndStats(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := NewFacePipeline(c.emb, PipelineConfig{})
+			p, err := NewPipeline(c.emb, PipelineConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -937,7 +940,7 @@ func TestCascadeOrderAndStats(t *testing.T) {
 
 func TestAnalyzeRefusesBeforeWaiting(t *testing.T) {
 	emb := &fakeEmbedder{block: make(chan struct{}), entered: make(chan struct{}, 1)}
-	p, err := NewFacePipeline(emb, PipelineConfig{Concurrency: 1, MaxBytes: 1000})
+	p, err := NewPipeline(emb, PipelineConfig{Concurrency: 1, MaxBytes: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -995,11 +998,11 @@ func TestNewFacePipelineValidates(t *testing.T) {
 		{Steps: []DetectStep{{Name: "x", Detector: "hog", MaxSide: 100, Upsample: 1}, {Name: "x", Detector: "cnn", MaxSide: 100, Upsample: 1}}},
 	}
 	for i, cfg := range bad {
-		if _, err := NewFacePipeline(emb, cfg); err == nil {
+		if _, err := NewPipeline(emb, cfg); err == nil {
 			t.Errorf("config %d accepted: %+v", i, cfg)
 		}
 	}
-	if _, err := NewFacePipeline(nil, PipelineConfig{}); err == nil {
+	if _, err := NewPipeline(nil, PipelineConfig{}); err == nil {
 		t.Error("nil embedder accepted")
 	}
 }
@@ -1026,7 +1029,7 @@ func BenchmarkAnalyzeWithoutModel(b *testing.B) {
 		}
 		photos = append(photos, d)
 	}
-	p, err := NewFacePipeline(&fakeEmbedder{finds: map[string]bool{models.DetectorHOG: true}}, PipelineConfig{})
+	p, err := NewPipeline(&fakeEmbedder{finds: map[string]bool{models.DetectorHOG: true}}, PipelineConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -1050,4 +1053,97 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// sizeRecorder is an Embedder that finds no face and records the size of
+// every copy it is given, advancing a fake CPU clock by cost per call.
+type sizeRecorder struct {
+	sizes []image.Point
+	clock *time.Duration
+	cost  time.Duration
+}
+
+func (r *sizeRecorder) Model() string { return "recorder" }
+
+func (r *sizeRecorder) Embed(_ context.Context, jpg []byte, _ string) ([]DetectedFace, error) {
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(jpg))
+	if err != nil {
+		return nil, err
+	}
+	r.sizes = append(r.sizes, image.Pt(cfg.Width, cfg.Height))
+	*r.clock += r.cost
+	return nil, nil
+}
+
+// No detector step is given a copy under its minimum size: the 20×4000
+// strip that the CNN step once shrank to 2 px wide runs no step at all.
+func TestPipelineSkipsStepsUnderMinimumSize(t *testing.T) {
+	for _, sz := range []image.Point{{20, 4000}, {4000, 20}, {60, 5000}, {90, 4270}, {20, 20}, {39, 39}, {100, 100}, {640, 480}} {
+		var clock time.Duration
+		rec := &sizeRecorder{clock: &clock}
+		p, err := NewPipeline(rec, PipelineConfig{CPUClock: func() time.Duration { return clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, cost, err := p.AnalyzeCost(context.Background(), encodeJPEG(t, hostileImage(sz.X, sz.Y)))
+		if err != nil {
+			t.Fatalf("%v: %v", sz, err)
+		}
+		if len(rec.sizes) != len(cost.Ran) || len(cost.Ran)+len(cost.Skipped) != len(DefaultDetectSteps()) {
+			t.Errorf("%v: %d copies, ran %v, skipped %v", sz, len(rec.sizes), cost.Ran, cost.Skipped)
+		}
+		for i, s := range rec.sizes {
+			step := stepNamed(t, cost.Ran[i])
+			if min(s.X, s.Y) < minSide(step.Detector) {
+				t.Errorf("%v: step %s got a %v copy, under its minimum %d", sz, step.Name, s, minSide(step.Detector))
+			}
+		}
+		if sz == (image.Point{20, 4000}) && len(cost.Ran) != 0 {
+			t.Errorf("20×4000: ran %v, want no step", cost.Ran)
+		}
+		if sz == (image.Point{640, 480}) && len(cost.Ran) != len(DefaultDetectSteps()) {
+			t.Errorf("640×480: ran %v, want every step", cost.Ran)
+		}
+	}
+}
+
+func stepNamed(t *testing.T, name string) DetectStep {
+	for _, st := range DefaultDetectSteps() {
+		if st.Name == name {
+			return st
+		}
+	}
+	t.Fatalf("no step %q", name)
+	return DetectStep{}
+}
+
+// The cascade stops retrying once a photo has spent its CPU budget; the
+// first step always runs.
+func TestPipelineStopsAtCPUBudget(t *testing.T) {
+	for _, c := range []struct {
+		budget, perStep time.Duration
+		wantRan         int
+	}{
+		{3 * time.Second, 2 * time.Second, 2}, // 0 → 2 s → 4 s: the third waits in vain
+		{3 * time.Second, 5 * time.Second, 1},
+		{3 * time.Second, time.Millisecond, 4},
+		{-1, 5 * time.Second, 4}, // no bound
+	} {
+		var clock time.Duration
+		rec := &sizeRecorder{clock: &clock, cost: c.perStep}
+		p, err := NewPipeline(rec, PipelineConfig{CPUBudget: c.budget, CPUClock: func() time.Duration { return clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, cost, err := p.AnalyzeCost(context.Background(), encodeJPEG(t, hostileImage(640, 480)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cost.Ran) != c.wantRan || cost.OverBudget != (c.wantRan < 4) {
+			t.Errorf("budget %v, %v a step: ran %v (over budget %v), want %d steps", c.budget, c.perStep, cost.Ran, cost.OverBudget, c.wantRan)
+		}
+		if st := p.Stats(); st.OverBudget != map[bool]int64{true: 1}[cost.OverBudget] || st.Analyzed != 1 || st.NoFace != 1 {
+			t.Errorf("stats %+v", st)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package engine
+package face
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"image"
 	"math"
 	"runtime"
-	"sync/atomic"
+	"sync"
+	"syscall"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -28,7 +30,7 @@ type DetectStep struct {
 	Upsample float64 // 1 for none, 2 to find faces half the detector's minimum size
 }
 
-// DefaultDetectSteps is the cascade FacePipeline runs until a step finds a
+// DefaultDetectSteps is the cascade Pipeline runs until a step finds a
 // face, cheapest first. Measured on ../shared (TestRetryRescues): HOG at
 // ≤1000 px finds faces in 345 of 361 photos in ~0.1 s each; CNN at ≤427 px
 // (~1 s; at full size it takes 4-19 s) rescues turned, old and children's
@@ -44,31 +46,72 @@ func DefaultDetectSteps() []DetectStep {
 	}
 }
 
-// PipelineConfig configures a FacePipeline; zero fields take defaults.
+// Minimum short side, in pixels, of the copy a detector step is given. dlib's
+// CNN detector builds an image pyramid whose offsets go negative under about
+// 10 px, then asserts or writes out of bounds (a 1×1 JPEG, or a 20×4000
+// strip shrunk for the CNN step, killed the process); its smallest face is
+// about 40 px anyway. HOG scans an 80×80 window, so a smaller copy can hold
+// no face it finds. A step whose copy would be smaller is skipped.
+const (
+	MinCNNSide = 40
+	MinHOGSide = 80
+)
+
+// minSide is the smallest short side of a copy detector may be given.
+func minSide(detector string) int {
+	if detector == models.DetectorCNN {
+		return MinCNNSide
+	}
+	return MinHOGSide
+}
+
+// DefaultCPUBudget is the CPU a photo may spend on detection before the
+// cascade stops retrying. The first step (HOG, 0.1-0.3 s) finds the face in
+// 345 of the 361 shared photos and the CNN retry (about 1 s) in most of the
+// rest; a featureless 40-megapixel image ran every step for about 12 s
+// before this bound.
+const DefaultCPUBudget = 3 * time.Second
+
+// PipelineConfig configures a Pipeline; zero fields take defaults.
 type PipelineConfig struct {
 	MaxBytes    int64        // encoded size limit; DefaultMaxPhotoBytes
 	MaxPixels   int64        // declared width × height limit; DefaultMaxPhotoPixels
 	Steps       []DetectStep // DefaultDetectSteps()
 	Concurrency int          // photos decoded and analysed at once (bounds memory); runtime.NumCPU()
+	// CPUBudget stops the cascade before a retry once a photo has spent
+	// this much CPU (DefaultCPUBudget); negative for no bound.
+	CPUBudget time.Duration
+	// CPUClock reads the CPU time the budget is charged against; nil reads
+	// the whole process's (ProcessCPU), which is exact where one photo is
+	// analysed at a time, as in a face worker.
+	CPUClock func() time.Duration
 }
 
-// FacePipeline turns photo bytes into faces: checks and decodes the photo,
+// ProcessCPU returns the CPU time, user and system, the process has used.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Pipeline turns photo bytes into faces: checks and decodes the photo,
 // runs the detection cascade, measures each face's quality and picks the
 // subject. It is what the rest of trackmatch calls; safe for concurrent use.
-type FacePipeline struct {
-	embedder FaceEmbedder
+type Pipeline struct {
+	embedder Embedder
 	limits   PhotoLimits
 	steps    []DetectStep
+	budget   time.Duration
+	cpu      func() time.Duration
 	slots    chan struct{}
-	analyzed atomic.Int64
-	noFace   atomic.Int64
-	faces    atomic.Int64
-	foundBy  []atomic.Int64 // parallel to steps
+	stats    statsCounter
 }
 
-// NewFacePipeline returns a pipeline over embedder, which the caller keeps
+// NewPipeline returns a pipeline over embedder, which the caller keeps
 // and closes.
-func NewFacePipeline(embedder FaceEmbedder, cfg PipelineConfig) (*FacePipeline, error) {
+func NewPipeline(embedder Embedder, cfg PipelineConfig) (*Pipeline, error) {
 	if embedder == nil {
 		return nil, fmt.Errorf("face pipeline: no embedder")
 	}
@@ -96,101 +139,166 @@ func NewFacePipeline(embedder FaceEmbedder, cfg PipelineConfig) (*FacePipeline, 
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	return &FacePipeline{
+	budget, clock := cfg.CPUBudget, cfg.CPUClock
+	if budget == 0 {
+		budget = DefaultCPUBudget
+	}
+	if clock == nil {
+		clock = ProcessCPU
+	}
+	return &Pipeline{
 		embedder: embedder,
 		limits:   PhotoLimits{MaxBytes: cfg.MaxBytes, MaxPixels: cfg.MaxPixels}.withDefaults(),
 		steps:    append([]DetectStep(nil), steps...),
+		budget:   budget,
+		cpu:      clock,
 		slots:    make(chan struct{}, n),
-		foundBy:  make([]atomic.Int64, len(steps)),
 	}, nil
 }
 
-// PhotoAnalysis is what FacePipeline.Analyze found in one photo. A photo
-// without a face is a valid analysis with no Faces and Subject -1; use
-// RequireFace where a face is mandatory.
-type PhotoAnalysis struct {
-	ContentType string
-	Width       int // after EXIF orientation
-	Height      int
-	Faces       []models.Face // every face found, in Box coordinates of the oriented original
-	Subject     int           // index into Faces of the child's face (SubjectRule); -1 when none
-	Model       string        // descriptor space (FaceEmbedder.Model)
-}
-
-// HasFace reports whether any face was found.
-func (a *PhotoAnalysis) HasFace() bool { return a.Subject >= 0 && a.Subject < len(a.Faces) }
-
-// SubjectFace returns the face chosen as the child's, or nil.
-func (a *PhotoAnalysis) SubjectFace() *models.Face {
-	if !a.HasFace() {
-		return nil
-	}
-	return &a.Faces[a.Subject]
-}
-
-// RequireFace returns an *models.Error with code ENOFACE when no face was
-// found, else nil: the API turns it into 422 no_face.
-func (a *PhotoAnalysis) RequireFace() error {
-	if a.HasFace() {
-		return nil
-	}
-	return models.Errorf(models.ENOFACE, "no face was found in the photo; send a photo in which the child's face is clearly visible")
-}
-
-// PipelineStats counts what the pipeline did since it was made, for /metrics.
+// PipelineStats counts what face analysis did since it started, for
+// /metrics. A Pipeline fills it in process; a WorkerPool sums what its
+// workers report and adds the restarts.
 type PipelineStats struct {
-	Analyzed int64            // photos decoded and searched for faces
-	NoFace   int64            // of those, photos in which no step found a face
-	Faces    int64            // faces found and embedded
-	FoundBy  map[string]int64 // photos whose faces the step of that name found; every step but the first is a rescue
+	Analyzed       int64            // photos decoded and searched for faces
+	NoFace         int64            // of those, photos in which no step found a face
+	Faces          int64            // faces found and embedded
+	FoundBy        map[string]int64 // photos whose faces the step of that name found; every step but the first is a rescue
+	DetectorRuns   map[string]int64 // runs of each step's detector
+	Skipped        map[string]int64 // steps skipped because their copy was under the detector's minimum size
+	OverBudget     int64            // photos whose cascade stopped at the CPU budget
+	CPUSeconds     float64          // CPU spent analysing photos
+	WorkerRestarts int64            // face workers replaced after dying, failing or timing out
+}
+
+// PhotoCost is what analysing one photo took: it feeds PipelineStats, and a
+// face worker sends it back with each analysis.
+type PhotoCost struct {
+	Ran        []string      // names of the steps whose detector ran, in order
+	Skipped    []string      // names of the steps skipped as too small
+	FoundBy    string        // the step that found the faces; "" for none
+	OverBudget bool          // the cascade stopped at the CPU budget
+	CPU        time.Duration // by the pipeline's clock
+}
+
+// statsCounter accumulates PipelineStats; safe for concurrent use.
+type statsCounter struct {
+	mu sync.Mutex
+	s  PipelineStats
+}
+
+func (c *statsCounter) add(a *models.PhotoAnalysis, cost PhotoCost) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.s.FoundBy == nil {
+		c.s.FoundBy, c.s.DetectorRuns, c.s.Skipped = map[string]int64{}, map[string]int64{}, map[string]int64{}
+	}
+	c.s.Analyzed++
+	c.s.CPUSeconds += cost.CPU.Seconds()
+	for _, n := range cost.Ran {
+		c.s.DetectorRuns[n]++
+	}
+	for _, n := range cost.Skipped {
+		c.s.Skipped[n]++
+	}
+	if cost.OverBudget {
+		c.s.OverBudget++
+	}
+	if a == nil {
+		return
+	}
+	c.s.Faces += int64(len(a.Faces))
+	if a.HasFace() {
+		c.s.FoundBy[cost.FoundBy]++
+	} else {
+		c.s.NoFace++
+	}
+}
+
+func (c *statsCounter) restarted() {
+	c.mu.Lock()
+	c.s.WorkerRestarts++
+	c.mu.Unlock()
+}
+
+// snapshot returns a copy with a zero count for every step in steps.
+func (c *statsCounter) snapshot(steps []DetectStep) PipelineStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.s
+	out.FoundBy, out.DetectorRuns, out.Skipped = map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for _, st := range steps {
+		out.FoundBy[st.Name], out.DetectorRuns[st.Name], out.Skipped[st.Name] = 0, 0, 0
+	}
+	for k, v := range c.s.FoundBy {
+		out.FoundBy[k] = v
+	}
+	for k, v := range c.s.DetectorRuns {
+		out.DetectorRuns[k] = v
+	}
+	for k, v := range c.s.Skipped {
+		out.Skipped[k] = v
+	}
+	return out
 }
 
 // Stats returns the counters.
-func (p *FacePipeline) Stats() PipelineStats {
-	s := PipelineStats{Analyzed: p.analyzed.Load(), NoFace: p.noFace.Load(), Faces: p.faces.Load(), FoundBy: make(map[string]int64, len(p.steps))}
-	for i, st := range p.steps {
-		s.FoundBy[st.Name] = p.foundBy[i].Load()
-	}
-	return s
-}
+func (p *Pipeline) Stats() PipelineStats { return p.stats.snapshot(p.steps) }
 
 // Limits returns the photo limits the pipeline enforces.
-func (p *FacePipeline) Limits() PhotoLimits { return p.limits }
+func (p *Pipeline) Limits() PhotoLimits { return p.limits }
 
 // Analyze checks, decodes and searches data for faces. Errors are
 // *models.Error: those of CheckPhoto, ECORRUPT when OpenCV cannot decode
 // accepted bytes, ECANCELED when ctx ends while waiting for capacity. A
 // photo with no face is not an error (see PhotoAnalysis.RequireFace).
-func (p *FacePipeline) Analyze(ctx context.Context, data []byte) (*PhotoAnalysis, error) {
+// Errors that are not *models.Error come from dlib or OpenCV failing.
+func (p *Pipeline) Analyze(ctx context.Context, data []byte) (*models.PhotoAnalysis, error) {
+	a, _, err := p.AnalyzeCost(ctx, data)
+	return a, err
+}
+
+// AnalyzeCost is Analyze that also says what the photo cost.
+func (p *Pipeline) AnalyzeCost(ctx context.Context, data []byte) (*models.PhotoAnalysis, PhotoCost, error) {
 	info, err := CheckPhoto(data, p.limits)
 	if err != nil {
-		return nil, err
+		return nil, PhotoCost{}, err
 	}
 	canceled := func() error {
 		return models.Errorf(models.ECANCELED, "canceled while waiting to analyse the photo: %v", context.Cause(ctx))
 	}
 	if ctx.Err() != nil {
-		return nil, canceled()
+		return nil, PhotoCost{}, canceled()
 	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, canceled()
+		return nil, PhotoCost{}, canceled()
 	}
 	defer func() { <-p.slots }()
+	start := p.cpu()
+	a, cost, err := p.analyzeChecked(ctx, data, info, start)
+	cost.CPU = p.cpu() - start
+	if err == nil {
+		p.stats.add(a, cost)
+	}
+	return a, cost, err
+}
+
+func (p *Pipeline) analyzeChecked(ctx context.Context, data []byte, info PhotoInfo, start time.Duration) (*models.PhotoAnalysis, PhotoCost, error) {
 	// Decode no larger than the first step needs; a retry that needs more
 	// decodes again (decodedPhoto.ensureLong).
 	long := max(info.Width, info.Height)
 	photo, err := decodeChecked(data, info, decodeReduction(info, stepLong(p.steps[0], long)))
 	if err != nil {
-		return nil, err
+		return nil, PhotoCost{}, err
 	}
 	defer photo.Close()
 
-	a := &PhotoAnalysis{ContentType: info.ContentType, Width: photo.width, Height: photo.height, Subject: -1, Model: p.embedder.Model()}
-	found, step, err := p.detect(ctx, data, photo)
+	a := &models.PhotoAnalysis{ContentType: info.ContentType, Width: photo.width, Height: photo.height, Subject: -1, Model: p.embedder.Model()}
+	found, step, cost, err := p.detect(ctx, data, photo, start)
 	if err != nil {
-		return nil, err
+		return nil, cost, err
 	}
 	a.Faces = make([]models.Face, 0, len(found.faces))
 	for _, f := range found.faces {
@@ -203,14 +311,10 @@ func (p *FacePipeline) Analyze(ctx context.Context, data []byte) (*PhotoAnalysis
 		a.Faces = append(a.Faces, mf)
 	}
 	a.Subject = SubjectRule(a.Faces, a.Width, a.Height)
-	p.analyzed.Add(1)
-	p.faces.Add(int64(len(a.Faces)))
-	if a.Subject < 0 {
-		p.noFace.Add(1)
-	} else {
-		p.foundBy[step].Add(1)
+	if a.HasFace() {
+		cost.FoundBy = p.steps[step].Name
 	}
-	return a, nil
+	return a, cost, nil
 }
 
 type stepResult struct {
@@ -230,38 +334,56 @@ func stepLong(st DetectStep, long int) int {
 	return int(math.Ceil(float64(long) * math.Min(1, stepScale(st, long))))
 }
 
+// stepSize is the size of st's copy of a w×h photo.
+func stepSize(st DetectStep, w, h int) image.Point {
+	scale := stepScale(st, max(w, h))
+	return image.Pt(max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale))))
+}
+
 // detect runs the cascade on photo (whose bytes are data, for a retry that
 // needs a less reduced decode) and returns the first step's faces and its
-// index, or -1 when no step finds one.
-func (p *FacePipeline) detect(ctx context.Context, data []byte, photo *decodedPhoto) (stepResult, int, error) {
+// index, or -1 when no step finds one. It skips a step whose copy would be
+// under its detector's minimum size, and stops before a retry once the
+// photo has spent the CPU budget since start.
+func (p *Pipeline) detect(ctx context.Context, data []byte, photo *decodedPhoto, start time.Duration) (stepResult, int, PhotoCost, error) {
+	var cost PhotoCost
 	encoded := map[float64][]byte{} // small photos give equal scales for several steps
 	long := max(photo.width, photo.height)
 	for i, st := range p.steps {
 		if err := ctx.Err(); err != nil {
-			return stepResult{}, -1, models.Errorf(models.ECANCELED, "canceled during face detection: %v", context.Cause(ctx))
+			return stepResult{}, -1, cost, models.Errorf(models.ECANCELED, "canceled during face detection: %v", context.Cause(ctx))
+		}
+		size := stepSize(st, photo.width, photo.height)
+		if min(size.X, size.Y) < minSide(st.Detector) {
+			cost.Skipped = append(cost.Skipped, st.Name)
+			continue
+		}
+		if len(cost.Ran) > 0 && p.budget > 0 && p.cpu()-start >= p.budget {
+			cost.OverBudget = true
+			break
 		}
 		scale := stepScale(st, long)
 		jpg, ok := encoded[scale]
 		if !ok {
 			if err := photo.ensureLong(data, stepLong(st, long)); err != nil {
-				return stepResult{}, -1, err
+				return stepResult{}, -1, cost, err
 			}
-			size := image.Pt(max(1, int(math.Round(float64(photo.width)*scale))), max(1, int(math.Round(float64(photo.height)*scale))))
 			var err error
 			if jpg, err = encodeScaled(photo.mat, size); err != nil {
-				return stepResult{}, -1, err
+				return stepResult{}, -1, cost, err
 			}
 			encoded[scale] = jpg
 		}
+		cost.Ran = append(cost.Ran, st.Name)
 		faces, err := p.embedder.Embed(ctx, jpg, st.Detector)
 		if err != nil {
-			return stepResult{}, -1, fmt.Errorf("face detection step %s: %w", st.Name, err)
+			return stepResult{}, -1, cost, fmt.Errorf("face detection step %s: %w", st.Name, err)
 		}
 		if len(faces) > 0 {
-			return stepResult{faces: faces, scale: scale}, i, nil
+			return stepResult{faces: faces, scale: scale}, i, cost, nil
 		}
 	}
-	return stepResult{}, -1, nil
+	return stepResult{}, -1, cost, nil
 }
 
 // encodeScaled returns mat resized to size as a colour JPEG, the only input

@@ -1,4 +1,4 @@
-package engine
+package face
 
 import (
 	"bytes"
@@ -29,6 +29,11 @@ const (
 	// MaxPhotoSide bounds either side whatever the pixel limit, below
 	// OpenCV's own per-side assertion (2^20), which would abort the process.
 	MaxPhotoSide = 1 << 15
+	// MinPhotoSide is the shortest side a photo may have: the smallest face
+	// the cascade finds is about 20 px (the CNN step at 2× gives it its
+	// minimum of MinCNNSide), so a smaller image holds no face it can find,
+	// and dlib must never see it (see MinCNNSide).
+	MinPhotoSide = MinCNNSide / 2
 )
 
 // Content types of the photos trackmatch reads.
@@ -66,6 +71,7 @@ type PhotoInfo struct {
 // CheckPhoto sniffs data's type and reads its declared size in pure Go, and
 // checks the file's structure for truncation, without decoding pixels. It
 // returns an *models.Error: EINVALID for no bytes, ETOOLARGE over a limit,
+// ETOOSMALL under MinPhotoSide,
 // EUNSUPPORTED for anything but JPEG, PNG and still WebP, ECORRUPT for a
 // truncated or malformed file. Only bytes it accepts are safe for OpenCV.
 func CheckPhoto(data []byte, lim PhotoLimits) (PhotoInfo, error) {
@@ -106,6 +112,10 @@ func CheckPhoto(data []byte, lim PhotoLimits) (PhotoInfo, error) {
 		int64(info.Width)*int64(info.Height) > lim.MaxPixels {
 		return PhotoInfo{}, models.Errorf(models.ETOOLARGE, "the photo declares %d×%d pixels, over the limit of %d pixels (%d per side)",
 			info.Width, info.Height, lim.MaxPixels, MaxPhotoSide)
+	}
+	if min(info.Width, info.Height) < MinPhotoSide {
+		return PhotoInfo{}, models.Errorf(models.ETOOSMALL, "the photo is %d×%d pixels; a face needs at least %d pixels on each side for trackmatch to find it",
+			info.Width, info.Height, MinPhotoSide)
 	}
 	switch info.ContentType {
 	case ContentTypeJPEG:

@@ -1,4 +1,4 @@
-package engine
+package face
 
 import (
 	"context"
@@ -8,16 +8,16 @@ import (
 	"runtime"
 	"sync"
 
-	face "github.com/Kagami/go-face"
+	goface "github.com/Kagami/go-face"
 
 	"github.com/trackmatch/trackmatch/models"
 )
 
-// FaceEmbedder finds the faces in a colour JPEG and describes each one. It
+// Embedder finds the faces in a colour JPEG and describes each one. It
 // is the seam for a second face model: dlib's is weak on Asian faces and on
 // children, and a replacement only has to implement this. Implementations
 // must be safe for concurrent use.
-type FaceEmbedder interface {
+type Embedder interface {
 	// Model names the descriptor space. Descriptors from different models
 	// must never be compared with each other.
 	Model() string
@@ -39,7 +39,7 @@ type DetectedFace struct {
 // recognition model v1 with the 5-point shape predictor.
 const DlibModel = "dlib_resnet_v1"
 
-// DlibEmbedder is the FaceEmbedder backed by dlib through go-face. Each
+// DlibEmbedder is the Embedder backed by dlib through go-face. Each
 // go-face Recognizer serialises its calls behind mutexes, so DlibEmbedder
 // keeps a pool of them, one per concurrent call (measured upstream: two
 // recognizers 17 photos/s, one shared 10). Run it with
@@ -47,7 +47,7 @@ const DlibModel = "dlib_resnet_v1"
 // already gives one recognizer per core, and BLAS threads on top of it only
 // contend (the Makefile exports it).
 type DlibEmbedder struct {
-	pool   chan *face.Recognizer
+	pool   chan *goface.Recognizer
 	size   int
 	closed chan struct{}
 	once   sync.Once
@@ -64,14 +64,14 @@ func NewDlibEmbedder(modelsDir string, poolSize int) (*DlibEmbedder, error) {
 	if poolSize <= 0 {
 		poolSize = runtime.NumCPU()
 	}
-	recs := make([]*face.Recognizer, poolSize)
+	recs := make([]*goface.Recognizer, poolSize)
 	errs := make([]error, poolSize)
 	var wg sync.WaitGroup
 	for i := range recs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			recs[i], errs[i] = face.NewRecognizer(modelsDir)
+			recs[i], errs[i] = goface.NewRecognizer(modelsDir)
 		}()
 	}
 	wg.Wait()
@@ -83,27 +83,27 @@ func NewDlibEmbedder(modelsDir string, poolSize int) (*DlibEmbedder, error) {
 		}
 		return nil, fmt.Errorf("load dlib face models from %s: %w", modelsDir, err)
 	}
-	e := &DlibEmbedder{pool: make(chan *face.Recognizer, poolSize), size: poolSize, closed: make(chan struct{})}
+	e := &DlibEmbedder{pool: make(chan *goface.Recognizer, poolSize), size: poolSize, closed: make(chan struct{})}
 	for _, r := range recs {
 		e.pool <- r
 	}
 	return e, nil
 }
 
-// Model implements FaceEmbedder.
+// Model implements Embedder.
 func (e *DlibEmbedder) Model() string { return DlibModel }
 
 // PoolSize is the number of recognizers, the most calls that run at once.
 func (e *DlibEmbedder) PoolSize() int { return e.size }
 
-// Embed implements FaceEmbedder. It waits for a free recognizer until ctx is
+// Embed implements Embedder. It waits for a free recognizer until ctx is
 // done (ECANCELED) or the embedder is closed (EUNAVAILABLE); once dlib runs,
 // the call finishes.
 func (e *DlibEmbedder) Embed(ctx context.Context, jpeg []byte, detector string) ([]DetectedFace, error) {
 	if detector != models.DetectorHOG && detector != models.DetectorCNN {
 		return nil, fmt.Errorf("dlib embedder: unknown detector %q", detector)
 	}
-	var rec *face.Recognizer
+	var rec *goface.Recognizer
 	select {
 	case <-e.closed:
 		return nil, models.Errorf(models.EUNAVAILABLE, "the face embedder is closed")
@@ -113,7 +113,7 @@ func (e *DlibEmbedder) Embed(ctx context.Context, jpeg []byte, detector string) 
 	}
 	defer func() { e.pool <- rec }()
 	var (
-		faces []face.Face
+		faces []goface.Face
 		err   error
 	)
 	if detector == models.DetectorCNN {

@@ -1,4 +1,4 @@
-package engine
+package face
 
 import (
 	"context"
@@ -99,7 +99,7 @@ func BenchmarkEmbedderPool(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer e.Close()
-		p, err := NewFacePipeline(e, PipelineConfig{Concurrency: size})
+		p, err := NewPipeline(e, PipelineConfig{Concurrency: size})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+
+	"github.com/trackmatch/trackmatch/engine/face"
+)
+
+// runFaceWorker implements `trackmatch face-worker`: the process that runs
+// dlib and OpenCV for a server, embed or eval, reading photos on stdin and
+// answering on stdout (face.ServeWorker). It is started by startFaceWorkers,
+// never by hand.
+func runFaceWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("face-worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder")
+	mem := fs.Int64("memory-limit", face.DefaultWorkerMemoryLimit, "address space limit in bytes (0 = none)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	err := face.ServeWorker(ctx, os.Stdin, stdout, face.WorkerConfig{ModelsDir: *dir, MemoryLimit: *mem})
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch face-worker:", err)
+		return 1
+	}
+	return 0
+}
+
+// startFaceWorkers checks the model files, then starts workers face worker
+// processes of this binary (one per core for 0), each with its own dlib
+// recognizer: the only way trackmatch runs dlib and OpenCV, so that a photo
+// that crashes them fails alone.
+func startFaceWorkers(ctx context.Context, modelsDir string, workers int, log *slog.Logger) (*face.WorkerPool, error) {
+	if err := face.VerifyModels(modelsDir); err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the trackmatch binary to start face workers: %w", err)
+	}
+	return face.NewWorkerPool(ctx, face.WorkerPoolConfig{
+		Command: func() *exec.Cmd { return exec.Command(exe, "face-worker", "--models", modelsDir) },
+		Workers: workers,
+		Logger:  log,
+	})
+}
