@@ -2,18 +2,23 @@ package face
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
+	"image/color/palette"
 	"os"
 	"os/exec"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trackmatch/trackmatch/models"
+	"gocv.io/x/gocv"
 )
 
 // testWorkerModeEnv makes the test binary a face worker (TestMain): "serve"
@@ -203,4 +208,104 @@ func TestWorkerPoolSurvivesTinyAndStripImages(t *testing.T) {
 	if err != nil || !a.HasFace() {
 		t.Fatalf("a real photo after the hostile ones: %v", err)
 	}
+}
+
+// fuzzPool is one worker pool per fuzzing process.
+var fuzzPool struct {
+	once sync.Once
+	p    *WorkerPool
+	err  error
+}
+
+// workerSeeds are valid images of every kind the pipeline accepts: sizes 1
+// to 64 px, aspect ratios up to 1:5000, 8- and 16-bit, palette, grey with
+// alpha, progressive JPEG, EXIF orientations 1-8 and a malformed EXIF
+// segment, lossy and lossless WebP, and an animated WebP header.
+func workerSeeds(t testing.TB) [][]byte {
+	var seeds [][]byte
+	for _, sz := range []image.Point{{1, 1}, {9, 9}, {20, 20}, {33, 47}, {64, 64}, {1, 5000}, {5000, 1}, {20, 4000}, {60, 5000}, {120, 5000}} {
+		img := hostileImage(sz.X, sz.Y)
+		seeds = append(seeds, encodeJPEG(t, img), encodePNG(t, img))
+	}
+	base := hostileImage(48, 40)
+	grey16, pal, alpha := image.NewGray16(base.Bounds()), image.NewPaletted(base.Bounds(), palette.Plan9), image.NewNRGBA(base.Bounds())
+	for y := range 40 {
+		for x := range 48 {
+			grey16.Set(x, y, base.At(x, y))
+			pal.Set(x, y, base.At(x, y))
+			alpha.Set(x, y, color.NRGBA{uint8(x * 5), uint8(x * 5), uint8(x * 5), uint8(y * 6)})
+		}
+	}
+	seeds = append(seeds, encodePNG(t, grey16), encodePNG(t, pal), encodePNG(t, alpha))
+	jpg := encodeJPEG(t, base)
+	for o := uint16(1); o <= 8; o++ {
+		seeds = append(seeds, withEXIFOrientation(jpg, o))
+	}
+	bad := withEXIFOrientation(jpg, 6)
+	copy(bad[12:20], "II\x2a\x00\xff\xff\xff\x7f") // a TIFF header pointing far past the segment
+	seeds = append(seeds, bad)
+	mat, err := gocv.ImageToMatRGB(base)
+	if err == nil {
+		defer mat.Close()
+		if buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, mat, []int{gocv.IMWriteJpegProgressive, 1}); err == nil {
+			seeds = append(seeds, bytes.Clone(buf.GetBytes()))
+			buf.Close()
+		}
+	}
+	seeds = append(seeds, encodeWebP(t, base, 90), encodeWebP(t, base, 101), webpAnimatedSeed())
+	return seeds
+}
+
+// webpAnimatedSeed is a small VP8X header with the animation flag set.
+func webpAnimatedSeed() []byte {
+	b := []byte("RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x02\x00\x00\x00\x0f\x00\x00\x0f\x00\x00")
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	return b
+}
+
+// FuzzWorkerAnalyze feeds arbitrary bytes through the whole analysis in a
+// real face worker, dlib included: every input gets an analysis or a typed
+// error, and no worker dies or fails in dlib or OpenCV (a restart is a
+// finding: add the input to the seeds and fix it). Run it with
+//
+//	go test ./engine/face -run '^$' -fuzz FuzzWorkerAnalyze -fuzztime 10m -parallel 1
+func FuzzWorkerAnalyze(f *testing.F) {
+	for _, s := range workerSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzPool.once.Do(func() {
+			exe, err := os.Executable()
+			if err != nil {
+				fuzzPool.err = err
+				return
+			}
+			if err := VerifyModels(testModelsDir()); err != nil {
+				fuzzPool.err = err
+				return
+			}
+			fuzzPool.p, fuzzPool.err = NewWorkerPool(context.Background(), WorkerPoolConfig{
+				Workers: 1,
+				Command: func() *exec.Cmd {
+					cmd := exec.Command(exe, "-test.run=^$")
+					cmd.Env = append(os.Environ(), testWorkerModeEnv+"=serve")
+					return cmd
+				},
+			})
+		})
+		if fuzzPool.err != nil {
+			t.Skipf("no face worker: %v", fuzzPool.err)
+		}
+		p := fuzzPool.p
+		before := p.Stats().WorkerRestarts
+		for _, in := range [][]byte{data, repairContainer(data)} {
+			_, err := p.Analyze(context.Background(), in)
+			if code := models.ErrorCode(err); err != nil && (code == models.EINTERNAL || code == models.EUNREADABLE || code == models.EUNAVAILABLE) {
+				t.Fatalf("%s: %v", code, err)
+			}
+		}
+		if n := p.Stats().WorkerRestarts; n != before {
+			t.Fatalf("the face worker was replaced (%d restarts)", n-before)
+		}
+	})
 }

@@ -80,7 +80,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny run: checks the harness works; its figures mean nothing")
 	fs.StringVar(&o.jsonl, "jsonl", "", "write -jsonl-records synthetic records (the API's JSON, one per line) to this file and stop")
 	fs.IntVar(&o.jsonlN, "jsonl-records", 10_000, "records -jsonl writes")
-	skip := fs.String("skip", "", "measurements to leave out, comma-separated: enrolment, startup, batch")
+	skip := fs.String("skip", "", "measurements to leave out, comma-separated: enrolment, workers, startup, batch")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -88,10 +88,10 @@ func parseFlags(args []string) (*options, error) {
 	for _, s := range strings.Split(*skip, ",") {
 		switch s = strings.TrimSpace(s); s {
 		case "":
-		case "enrolment", "startup", "batch":
+		case "enrolment", "workers", "startup", "batch":
 			o.skip[s] = true
 		default:
-			return nil, fmt.Errorf("-skip %q: want enrolment, startup or batch", s)
+			return nil, fmt.Errorf("-skip %q: want enrolment, workers, startup or batch", s)
 		}
 	}
 	if o.smoke {
@@ -166,6 +166,17 @@ func run(ctx context.Context, args []string) error {
 		figs, err := benchmarks.MeasureEnrolment(ctx, benchmarks.EnrolmentConfig{PhotosDir: o.photos, ModelsDir: o.models,
 			Dir: filepath.Join(work, "enrolment"), Photos: o.enrolPhotos, Logger: log})
 		add("enrolment", figs, err)
+	}
+
+	if !o.skip["workers"] && o.binary != "" {
+		log.Info("face analysis in worker processes against in process", "photos", o.photos)
+		rounds, n := 3, 0
+		if o.smoke {
+			rounds, n = 1, 8
+		}
+		figs, err := benchmarks.MeasureFaceWorkers(ctx, benchmarks.FaceWorkersConfig{PhotosDir: o.photos, ModelsDir: o.models,
+			Binary: o.binary, Rounds: rounds, Photos: n, Logger: log})
+		add("face workers", figs, err)
 	}
 
 	for _, scale := range o.scales {
