@@ -69,7 +69,7 @@ func levelWords(field, level string) (string, bool) {
 // c.Level, never c.Detail.
 func (s *Scorer) summary(c FieldComparison) string {
 	if c.Level == "" {
-		return c.Field + ": not counted (not known on both records, or no evidence for this pair)"
+		return c.Field + ": not counted (not known on both records, already implied by another field, or no evidence for this pair)"
 	}
 	if _, ok := s.fields[c.Field][c.Level]; !ok {
 		return fmt.Sprintf("%s: level %q has no parameters in v%d; not counted", c.Field, c.Level, s.version)
