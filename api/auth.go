@@ -80,10 +80,14 @@ func (s *Server) rateLimit(c *gin.Context) {
 	c.Next()
 }
 
+// callerRole is the role of the request's key; "" before authenticate,
+// which no role check accepts.
+func callerRole(c *gin.Context) Role { return Role(c.GetString(ctxKeyRole)) }
+
 // authorize refuses a key whose role is not among roles with 403.
 func (s *Server) authorize(roles []Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		role := Role(c.GetString(ctxKeyRole))
+		role := callerRole(c)
 		for _, r := range roles {
 			if r == role {
 				c.Next()

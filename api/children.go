@@ -188,7 +188,7 @@ func (s *Server) candidates(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, newCandidatesView(cs))
+	c.JSON(http.StatusOK, newCandidatesView(cs, callerRole(c)))
 	return nil
 }
 
@@ -273,6 +273,6 @@ func (s *Server) search(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, newCandidatesView(cs))
+	c.JSON(http.StatusOK, newCandidatesView(cs, callerRole(c)))
 	return nil
 }

@@ -195,7 +195,7 @@ func TestCandidates(t *testing.T) {
 		var got candidatesView
 		r.decode(t, &got)
 		if len(got.Candidates) != 2 || got.Candidates[0].ID != "found-7" || got.Candidates[0].Kind != models.KindFound ||
-			len(got.Candidates[0].Explanation) != 2 || got.Candidates[0].Explanation[0].Field != "face" {
+			len(got.Candidates[0].Explanation) != 3 || got.Candidates[0].Explanation[0].Field != "face" {
 			t.Fatalf("candidates = %s", r.body)
 		}
 		if !bytes.Contains(r.body, []byte(`"explanation":[]`)) {

@@ -171,11 +171,22 @@ func (f *fakeChildren) PhotoBytes(_ context.Context, id string) ([]byte, string,
 	return d, "image/jpeg", nil
 }
 
+// fakeName and fakeMark are personal text the fake candidates' details
+// quote, which only roles that read records may see.
+const (
+	fakeName = "Sunita Kumari"
+	fakeMark = "mole on left cheek"
+)
+
 func fakeCandidates(kind models.Kind, limit int) []models.Candidate {
 	cs := []models.Candidate{
 		{ID: "found-7", Kind: kind, Probability: 0.93, Score: 11.5, Explanation: []models.Contribution{
-			{Field: "face", Weight: 8.2, Detail: "faces 0.41 apart"},
-			{Field: "age", Weight: 1.1, Detail: "ages agree"},
+			{Field: "face", Level: "3-6y/0.40-0.48", Weight: 8.2, Summary: "face: distance 0.40-0.48, photos 3-6 years apart",
+				Detail: "face: distance 0.41 between photos taken 5 years apart"},
+			{Field: "name", Level: "phonetic", Weight: 3.1, Summary: "name: same sound, different spelling",
+				Detail: "names: '" + fakeName + "' ~ 'Suneeta Devi' (same sound, different spelling)"},
+			{Field: "marks", Level: "match", Weight: 2.4, Summary: "marks: a mark agrees in type, body part and side",
+				Detail: "marks: '" + fakeMark + "' ~ 'mole left cheek' (both a mole on the left cheek)"},
 		}},
 		{ID: "found-9", Kind: kind, Probability: 0.2, Score: -1.5}, // no explanation: must still be []
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -23,6 +24,14 @@ const (
 
 // allRoles lists every role.
 func allRoles() []Role { return []Role{RolePortal, RoleInvestigator, RoleAdmin} }
+
+// readerRoles lists the roles that may read records: GET /v1/children/{id},
+// photos and the review queue. Only they see explanations that quote the
+// records (models.Contribution.Detail).
+func readerRoles() []Role { return []Role{RoleInvestigator, RoleAdmin} }
+
+// readsRecords reports whether r is among readerRoles.
+func (r Role) readsRecords() bool { return slices.Contains(readerRoles(), r) }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {

@@ -29,6 +29,9 @@ func (s *Server) listMatches(c *gin.Context) error {
 	if err != nil {
 		return pageError(err, f.Cursor)
 	}
+	for i := range ms {
+		ms[i].Explanation = explanationFor(ms[i].Explanation, callerRole(c))
+	}
 	c.JSON(http.StatusOK, matchesView{Matches: nonNil(ms), NextCursor: next})
 	return nil
 }
@@ -53,6 +56,7 @@ func (s *Server) decideMatch(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	m.Explanation = explanationFor(m.Explanation, callerRole(c))
 	c.JSON(http.StatusOK, m)
 	return nil
 }

@@ -57,7 +57,7 @@ func auditLimit() limitSpec      { return limitSpec{def: 100, max: 1000} }
 // routes is the route table: every path the server answers.
 func (s *Server) routes() []route {
 	portal := []Role{RolePortal, RoleAdmin}
-	reader := []Role{RoleInvestigator, RoleAdmin}
+	reader := readerRoles()
 	everyone := allRoles()
 	admin := []Role{RoleAdmin}
 	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})

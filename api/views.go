@@ -99,15 +99,31 @@ type candidatesView struct {
 	Candidates []models.Candidate `json:"candidates"`
 }
 
-func newCandidatesView(cs []models.Candidate) candidatesView {
+// newCandidatesView shows cs to a caller of role r. A role that may not
+// read records (Role.readsRecords) sees each field's level, weight and
+// summary, but not its detail, which quotes the other child's names,
+// marks and places.
+func newCandidatesView(cs []models.Candidate, r Role) candidatesView {
 	out := make([]models.Candidate, len(cs))
 	for i, c := range cs {
-		if c.Explanation == nil {
-			c.Explanation = []models.Contribution{}
-		}
+		c.Explanation = explanationFor(c.Explanation, r)
 		out[i] = c
 	}
 	return candidatesView{Candidates: out}
+}
+
+// explanationFor is the explanation a caller of role r may see: all of it
+// for a role that reads records, without details for any other. It copies,
+// never changing es.
+func explanationFor(es []models.Contribution, r Role) []models.Contribution {
+	out := make([]models.Contribution, len(es))
+	copy(out, es)
+	if !r.readsRecords() {
+		for i := range out {
+			out[i].Detail = ""
+		}
+	}
+	return out
 }
 
 // matchesView is one page of the review queue; next_cursor is "" on the

@@ -86,7 +86,7 @@ func (s *Scorer) Score(cmps []FieldComparison) Scored {
 	for _, c := range cmps {
 		w, detail := s.weight(c)
 		out.Score += w
-		out.Explanation = append(out.Explanation, models.Contribution{Field: c.Field, Weight: w, Detail: detail})
+		out.Explanation = append(out.Explanation, models.Contribution{Field: c.Field, Level: c.Level, Weight: w, Summary: s.summary(c), Detail: detail})
 		out.Blocked = out.Blocked || c.Conflict
 	}
 	if !out.Blocked {

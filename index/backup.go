@@ -19,9 +19,32 @@ import (
 // about a second, which only helps if the passphrase is not guessable.
 const MinPassphraseLen = 12
 
-// backupMagic opens the plaintext inside every backup, so that Restore can
-// tell a trackmatch backup from any other age file.
-const backupMagic = "trackmatch-backup 1\n"
+// The plaintext inside every backup opens with a header line, so that
+// Restore can tell a trackmatch backup from any other age file and knows
+// whether the store it came from was encrypted at rest. Version 1 headers
+// (backupMagicV1, written before the second field existed) do not say.
+const (
+	backupMagicV1     = "trackmatch-backup 1\n"
+	backupHeaderPlain = "trackmatch-backup 2 encrypted-at-rest=no\n"
+	backupHeaderEnc   = "trackmatch-backup 2 encrypted-at-rest=yes\n"
+)
+
+// ErrPlaintextFromEncrypted is the error Restore returns when a backup of a
+// store encrypted at rest, or of a store that may have been (an old backup
+// that does not say), would be restored into a plaintext store without
+// RestoreOptions.AllowPlaintext.
+var ErrPlaintextFromEncrypted = errors.New("restore would write a plaintext store from the backup of an encrypted one")
+
+// RestoreOptions configure Restore.
+type RestoreOptions struct {
+	// Store opens the new store; its EncryptionKey encrypts it, so a
+	// restore can also change the key.
+	Store StoreOptions
+	// AllowPlaintext lets a backup of an encrypted store (or of one that
+	// may have been) be restored without an encryption key, writing names,
+	// marks and photos in clear. Without it such a restore is refused.
+	AllowPlaintext bool
+}
 
 // Backup writes a full, consistent snapshot of the store to w, encrypted
 // with age to the passphrase (scrypt recipient, work factor 2^18: about a
@@ -44,7 +67,11 @@ func (s *Store) Backup(ctx context.Context, w io.Writer, passphrase string) erro
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if _, err := io.WriteString(aw, backupMagic); err != nil {
+	header := backupHeaderPlain
+	if s.encrypted {
+		header = backupHeaderEnc
+	}
+	if _, err := io.WriteString(aw, header); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	stream := s.db.NewStream()
@@ -65,11 +92,14 @@ func (s *Store) Backup(ctx context.Context, w io.Writer, passphrase string) erro
 
 // Restore reads a backup written by Backup from r, decrypts it with the
 // passphrase and loads it into a new store in dir, which must be absent or
-// empty (ECONFLICT otherwise). The new store is opened with opts, so a
-// restore can also change the encryption key. A wrong passphrase is a
+// empty (ECONFLICT otherwise). The new store is opened with opts.Store, so
+// a restore can also change the encryption key. A backup of a store
+// encrypted at rest, or an old backup that does not say, is refused with
+// ErrPlaintextFromEncrypted when opts.Store has no key, unless
+// opts.AllowPlaintext; nothing is written then. A wrong passphrase is a
 // *KeyError; a damaged or truncated backup fails and leaves dir empty.
-// Open the restored store with Open(dir, opts).
-func Restore(ctx context.Context, r io.Reader, passphrase, dir string, opts StoreOptions) (err error) {
+// Open the restored store with Open(dir, opts.Store).
+func Restore(ctx context.Context, r io.Reader, passphrase, dir string, opts RestoreOptions) (err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("restore: %w", err)
@@ -90,11 +120,26 @@ func Restore(ctx context.Context, r io.Reader, passphrase, dir string, opts Stor
 		return fmt.Errorf("restore: not a readable backup: %w", err)
 	}
 	br := bufio.NewReader(plain)
-	magic := make([]byte, len(backupMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != backupMagic {
+	// A header without its newline in the first 4 KiB matches no case.
+	header, _ := br.ReadSlice('\n')
+	var fromEncrypted, known bool
+	switch string(header) {
+	case backupHeaderEnc:
+		fromEncrypted, known = true, true
+	case backupHeaderPlain:
+		known = true
+	case backupMagicV1:
+	default:
 		return models.Errorf(models.EINVALID, "this is not a trackmatch backup")
 	}
-	s, err := Open(dir, opts)
+	if len(opts.Store.EncryptionKey) == 0 && !opts.AllowPlaintext && (fromEncrypted || !known) {
+		why := "the backup comes from a store encrypted at rest"
+		if !known {
+			why = "the backup does not say whether its store was encrypted at rest (it was written by an older trackmatch)"
+		}
+		return fmt.Errorf("%w: %s and no encryption key is given for the new store", ErrPlaintextFromEncrypted, why)
+	}
+	s, err := Open(dir, opts.Store)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -56,8 +56,8 @@ func encodeChild(c models.Child) ([]byte, error) {
 	if !c.Kind.Valid() {
 		return nil, models.Errorf(models.EINVALID, "kind must be %q or %q", models.KindMissing, models.KindFound)
 	}
-	if len(c.ExternalRef) > models.MaxExternalRef {
-		return nil, models.Errorf(models.EINVALID, "external_ref must be at most %d characters", models.MaxExternalRef)
+	if err := models.ValidateExternalRef(c.ExternalRef); err != nil {
+		return nil, err
 	}
 	c.Photos = nil
 	val, err := json.Marshal(c)

@@ -142,6 +142,7 @@ type Store struct {
 	dir       string
 	log       *slog.Logger
 	now       func() time.Time
+	encrypted bool // opened with an encryption key; backups record it
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -225,7 +226,7 @@ func Open(dir string, opts StoreOptions) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db, dir: dir, log: logger, now: now}, nil
+	return &Store{db: db, dir: dir, log: logger, now: now, encrypted: encrypted}, nil
 }
 
 // Close flushes and closes the store. It is safe to call more than once.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -129,7 +130,7 @@ const (
 	MaxAgeYears    = 25
 	MinHeightCM    = 30
 	MaxHeightCM    = 200
-	MaxExternalRef = 200
+	MaxExternalRef = 200 // characters (runes), not bytes; see ValidateExternalRef
 )
 
 // Validate reports every problem with c at once, as an *Error with code
@@ -149,7 +150,9 @@ func (c *Child) Validate(now time.Time) error {
 	if !c.Status.Valid() {
 		add("status", "must be %q, %q or %q", StatusOpen, StatusMatched, StatusClosed)
 	}
-	checkText("external_ref", c.ExternalRef, MaxExternalRef, add)
+	if msg := externalRefProblem(c.ExternalRef); msg != "" {
+		add("external_ref", "%s", msg)
+	}
 	if len(c.Names) > MaxNames {
 		add("names", "at most %d names", MaxNames)
 	}
@@ -199,6 +202,54 @@ func (c *Child) Validate(now time.Time) error {
 		return nil
 	}
 	return &Error{Code: EINVALID, Message: "the record has invalid fields", Fields: fe}
+}
+
+// ValidateExternalRef is the one rule for a portal's reference, which
+// Validate and the store both apply: nil when ref is valid, else an *Error
+// with code EINVALID naming the field external_ref. A reference is a key
+// ((kind, external_ref) makes creation idempotent), so two references that
+// look the same must be the same string: it must be valid UTF-8 of at most
+// MaxExternalRef characters (runes, so a Devanagari reference gets as many
+// characters as a Latin one), with no control or format characters
+// (Unicode Cc and Cf: zero-width spaces and joiners, text-direction marks,
+// the byte-order mark, soft hyphens), no white space but U+0020, and none
+// at either end. The empty reference is valid: the record has none.
+func ValidateExternalRef(ref string) error {
+	msg := externalRefProblem(ref)
+	if msg == "" {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: "external_ref " + msg, Fields: []FieldError{{Field: "external_ref", Message: msg}}}
+}
+
+// externalRefProblem says what is wrong with ref (see ValidateExternalRef),
+// "" when nothing is.
+func externalRefProblem(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	if !utf8.ValidString(ref) {
+		return "must be valid UTF-8"
+	}
+	if n := utf8.RuneCountInString(ref); n > MaxExternalRef {
+		return fmt.Sprintf("must be at most %d characters, got %d", MaxExternalRef, n)
+	}
+	for _, r := range ref {
+		switch {
+		case unicode.IsControl(r):
+			return fmt.Sprintf("must not contain control characters (U+%04X)", r)
+		case unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("must not contain invisible format characters such as zero-width spaces or direction marks (U+%04X)", r)
+		case unicode.IsSpace(r) && r != ' ':
+			return fmt.Sprintf("must not contain white space other than plain spaces (U+%04X)", r)
+		}
+	}
+	first, _ := utf8.DecodeRuneInString(ref)
+	last, _ := utf8.DecodeLastRuneInString(ref)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return "must not start or end with white space"
+	}
+	return ""
 }
 
 func checkList(field string, items []string, add func(string, string, ...any)) {

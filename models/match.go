@@ -17,12 +17,17 @@ func (s MatchStatus) Valid() bool {
 	return s == MatchNew || s == MatchConfirmed || s == MatchRejected
 }
 
-// Contribution is one field's part in a score: its log-likelihood weight and
-// a sentence a person can check against the two records.
+// Contribution is one field's part in a score: its comparison level, its
+// log-likelihood weight and two sentences. Summary says what the level
+// means and quotes neither record; Detail is a sentence a person can check
+// against the two records, quoting their names, marks, places and other
+// personal text, so it goes only to those who may read both records.
 type Contribution struct {
-	Field  string  `json:"field"`
-	Weight float64 `json:"weight"`
-	Detail string  `json:"detail"`
+	Field   string  `json:"field"`
+	Level   string  `json:"level,omitempty"` // "" when the field was not counted
+	Weight  float64 `json:"weight"`
+	Summary string  `json:"summary"`
+	Detail  string  `json:"detail,omitempty"` // left out for callers who may not read the records
 }
 
 // Candidate is a child of the other kind who could be the queried child,

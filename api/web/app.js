@@ -351,7 +351,8 @@
   }
 
   // explanation lists each field's part in the score: a signed weight
-  // (arrow, sign and word, as well as colour) and the API's sentence.
+  // (arrow, sign and word, as well as colour) and the API's sentence: the
+  // detail, or for a key that may not read records only the summary.
   function explanation(contribs) {
     return el('ul', { class: 'expl' }, (contribs || []).map((c) => {
       const dir = c.weight > 0.05 ? 'for' : c.weight < -0.05 ? 'against' : 'neutral';
@@ -362,7 +363,7 @@
           el('span', { 'aria-hidden': 'true', text: arrow + ' ' }), signed(c.weight), hiddenText(' ' + word)),
         el('span', { class: 'field', text: (fieldLabel[c.field] || c.field) + ':' }),
         ' ',
-        el('span', { class: 'detail', text: sentence(withoutFieldPrefix(c.field, c.detail)) }));
+        el('span', { class: 'detail', text: sentence(withoutFieldPrefix(c.field, c.detail || c.summary)) }));
     }));
   }
 

@@ -81,12 +81,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // loads a backup into a new data folder (absent or empty) and builds the
 // Bleve index from it; the vector index is built by serve at start. The
 // new store is encrypted with --encryption-key-file or
-// TRACKMATCH_ENCRYPTION_KEY when given, whatever the old one used.
+// TRACKMATCH_ENCRYPTION_KEY when given, whatever the old one used. A
+// backup of an encrypted store (or an old backup that does not say) is
+// not restored without a key unless --allow-plaintext asks for a plaintext
+// store on purpose.
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "backup file to read")
 	passFile := fs.String("passphrase-file", "", "file holding the backup passphrase; else env TRACKMATCH_BACKUP_PASSPHRASE")
+	allowPlain := fs.Bool("allow-plaintext", false, "restore an encrypted store's backup into an unencrypted store (names, marks and photos in clear)")
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -116,9 +120,18 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	defer f.Close()
 	start := time.Now()
-	if err := index.Restore(ctx, f, pass, cfg.badgerDir(), index.StoreOptions{EncryptionKey: cfg.EncryptionKey}); err != nil {
+	opts := index.RestoreOptions{Store: index.StoreOptions{EncryptionKey: cfg.EncryptionKey}, AllowPlaintext: *allowPlain}
+	if err := index.Restore(ctx, f, pass, cfg.badgerDir(), opts); err != nil {
+		if errors.Is(err, index.ErrPlaintextFromEncrypted) {
+			fmt.Fprintf(stderr, "trackmatch restore: %v.\nGive the new store a key with --encryption-key-file (or TRACKMATCH_ENCRYPTION_KEY), "+
+				"or add --allow-plaintext to write it unencrypted on purpose.\n", err)
+			return 1
+		}
 		fmt.Fprintln(stderr, "trackmatch restore:", err)
 		return 1
+	}
+	if cfg.EncryptionKey == nil && *allowPlain {
+		fmt.Fprintf(stderr, "trackmatch restore: warning: %s is not encrypted at rest (--allow-plaintext)\n", cfg.Data)
 	}
 	n, err := rebuildAttrsOffline(ctx, cfg)
 	if err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trackmatch/trackmatch/index"
 	"github.com/trackmatch/trackmatch/models"
 )
 
@@ -113,4 +116,80 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if ids := w.search(t, r2, readers, models.KindMissing, "", "howard", 10); len(ids) == 0 || ids[0] != id {
 		t.Errorf("photo search on the restored server does not rank the record first: %v", ids)
 	}
+}
+
+// TestRestoreRefusesPlaintextFromEncrypted: a backup of a store encrypted at
+// rest is not restored into a plaintext store unless --allow-plaintext says
+// so on purpose. The refusal names both ways out and writes nothing; with
+// a key the restored store is encrypted; with the flag it is plaintext and
+// restore warns. A plaintext store's backup restores without either.
+func TestRestoreRefusesPlaintextFromEncrypted(t *testing.T) {
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	key := "TRACKMATCH_ENCRYPTION_KEY=" + hex.EncodeToString(raw)
+	pass := "TRACKMATCH_BACKUP_PASSPHRASE=correct horse battery staple"
+	const name = "Encrypted Restorevale"
+	backupOf := func(storeKey []byte, env ...string) string {
+		data := t.TempDir()
+		st, err := index.Open(filepath.Join(data, "badger"), index.StoreOptions{EncryptionKey: storeKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := models.Child{ID: index.NewID(), Kind: models.KindMissing, Names: []string{name}, Status: models.StatusOpen}
+		if err := st.PutChild(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "trackmatch.backup")
+		if code, stdout, stderr := runCLI(t, append(env, pass), "backup", "--data", data, "--out", out); code != 0 {
+			t.Fatalf("backup: exit %d\n%s%s", code, stdout, stderr)
+		}
+		return out
+	}
+	encrypted := backupOf(raw, key)
+
+	refused := filepath.Join(t.TempDir(), "refused")
+	code, _, stderr := runCLI(t, []string{pass}, "restore", "--in", encrypted, "--data", refused)
+	if code == 0 || !strings.Contains(stderr, "encrypted at rest") ||
+		!strings.Contains(stderr, "--encryption-key-file") || !strings.Contains(stderr, "--allow-plaintext") {
+		t.Errorf("restore of an encrypted store's backup without a key: exit %d, stderr %q; want a refusal naming both fixes", code, stderr)
+	}
+	if dirHasFiles(refused) {
+		t.Errorf("a refused restore wrote files into %s", refused)
+	}
+
+	withKey := filepath.Join(t.TempDir(), "with-key")
+	if code, stdout, stderr := runCLI(t, []string{pass, key}, "restore", "--in", encrypted, "--data", withKey); code != 0 {
+		t.Fatalf("restore with a key: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if hits := filesContaining(t, withKey, nameNeedles(name)...); len(hits) > 0 {
+		t.Errorf("plaintext in the store restored with a key: %v", hits)
+	}
+
+	plain := filepath.Join(t.TempDir(), "plain")
+	code, stdout, stderr := runCLI(t, []string{pass}, "restore", "--allow-plaintext", "--in", encrypted, "--data", plain)
+	if code != 0 || !strings.Contains(stderr, "not encrypted at rest") {
+		t.Fatalf("restore with --allow-plaintext: exit %d, want 0 and a warning\n%s%s", code, stdout, stderr)
+	}
+	if hits := filesContaining(t, filepath.Join(plain, "badger"), nameNeedles(name)...); len(hits) == 0 {
+		t.Errorf("the store restored with --allow-plaintext holds no plaintext name: is it encrypted after all?")
+	}
+
+	fromPlain := backupOf(nil)
+	again := filepath.Join(t.TempDir(), "from-plain")
+	if code, stdout, stderr := runCLI(t, []string{pass}, "restore", "--in", fromPlain, "--data", again); code != 0 || strings.Contains(stderr, "warning") {
+		t.Errorf("restore of a plaintext store's backup: exit %d, want 0 without a warning\n%s%s", code, stdout, stderr)
+	}
+}
+
+// dirHasFiles reports whether dir exists and holds any file.
+func dirHasFiles(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		found = found || (err == nil && !d.IsDir())
+		return nil
+	})
+	return found
 }
