@@ -891,7 +891,7 @@ func TestCascadeOrderAndStats(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := NewPipeline(c.emb, PipelineConfig{})
+			p, err := NewPipeline(c.emb, PipelineConfig{CPUBudget: -1}) // the order alone; the budget has its own test
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1081,7 +1081,7 @@ func TestPipelineSkipsStepsUnderMinimumSize(t *testing.T) {
 	for _, sz := range []image.Point{{20, 4000}, {4000, 20}, {60, 5000}, {90, 4270}, {20, 20}, {39, 39}, {100, 100}, {640, 480}} {
 		var clock time.Duration
 		rec := &sizeRecorder{clock: &clock}
-		p, err := NewPipeline(rec, PipelineConfig{CPUClock: func() time.Duration { return clock }})
+		p, err := NewPipeline(rec, PipelineConfig{CPUBudget: -1, CPUClock: func() time.Duration { return clock }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1117,17 +1117,19 @@ func stepNamed(t *testing.T, name string) DetectStep {
 	return DetectStep{}
 }
 
-// The cascade stops retrying once a photo has spent its CPU budget; the
-// first step always runs.
+// A retry runs only while the CPU spent plus its expected cost stays within
+// the budget; the first step always runs. On a 640×480 photo the copies
+// are expected to cost: HOG 34 ms, CNN 1.37 s, HOG 2× 135 ms, CNN 2× 5.5 s.
 func TestPipelineStopsAtCPUBudget(t *testing.T) {
 	for _, c := range []struct {
 		budget, perStep time.Duration
-		wantRan         int
+		wantRan         []string
 	}{
-		{3 * time.Second, 2 * time.Second, 2}, // 0 → 2 s → 4 s: the third waits in vain
-		{3 * time.Second, 5 * time.Second, 1},
-		{3 * time.Second, time.Millisecond, 4},
-		{-1, 5 * time.Second, 4}, // no bound
+		{3 * time.Second, 2 * time.Second, []string{"hog", "hog_upsampled"}}, // CNN would end at 3.37 s
+		{3 * time.Second, 5 * time.Second, []string{"hog"}},
+		{3 * time.Second, time.Millisecond, []string{"hog", "cnn", "hog_upsampled"}}, // CNN 2× would pass 5.5 s
+		{10 * time.Second, time.Millisecond, []string{"hog", "cnn", "hog_upsampled", "cnn_upsampled"}},
+		{-1, 5 * time.Second, []string{"hog", "cnn", "hog_upsampled", "cnn_upsampled"}}, // no bound
 	} {
 		var clock time.Duration
 		rec := &sizeRecorder{clock: &clock, cost: c.perStep}
@@ -1139,10 +1141,11 @@ func TestPipelineStopsAtCPUBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cost.Ran) != c.wantRan || cost.OverBudget != (c.wantRan < 4) {
-			t.Errorf("budget %v, %v a step: ran %v (over budget %v), want %d steps", c.budget, c.perStep, cost.Ran, cost.OverBudget, c.wantRan)
+		over := len(c.wantRan) < len(DefaultDetectSteps())
+		if !slices.Equal(cost.Ran, c.wantRan) || cost.OverBudget != over {
+			t.Errorf("budget %v, %v a step: ran %v (over budget %v), want %v", c.budget, c.perStep, cost.Ran, cost.OverBudget, c.wantRan)
 		}
-		if st := p.Stats(); st.OverBudget != map[bool]int64{true: 1}[cost.OverBudget] || st.Analyzed != 1 || st.NoFace != 1 {
+		if st := p.Stats(); st.OverBudget != map[bool]int64{true: 1}[over] || st.Analyzed != 1 || st.NoFace != 1 {
 			t.Errorf("stats %+v", st)
 		}
 	}
