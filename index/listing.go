@@ -72,6 +72,7 @@ func (s *Store) ListChildren(ctx context.Context, f models.ChildFilter) (childre
 		}
 		start = append(keyChild(string(last)), 0xff) // after the record and all its own keys
 	}
+	scanLimit := orInt(s.childScan, maxChildScan)
 	children = []models.Child{}
 	err = s.view(ctx, func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixChild)})
@@ -84,7 +85,7 @@ func (s *Store) ListChildren(ctx context.Context, f models.ChildFilter) (childre
 			if strings.IndexByte(rest, '/') >= 0 {
 				continue // a photo or guard key
 			}
-			if len(children) == limit || scanned == maxChildScan {
+			if len(children) == limit || scanned == scanLimit {
 				next = base64.RawURLEncoding.EncodeToString([]byte(lastID))
 				return nil
 			}

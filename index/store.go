@@ -156,6 +156,7 @@ type Store struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+	childScan int // records a ListChildren page examines at most; 0 is maxChildScan
 }
 
 // KeyError reports that a key or passphrase does not open an encrypted
