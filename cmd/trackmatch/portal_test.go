@@ -370,4 +370,5 @@ func TestAPIPortalRoutes(t *testing.T) {
 		}
 	})
 	a.checkStillHeld(t)
+	a.checkLogsPrivate(t)
 }
