@@ -206,8 +206,15 @@ func findPhoto(c *models.Child, digest string) *models.Photo {
 // an undecided match that falls below the queue threshold is removed, the
 // others keep their decision and take their new score). The record's
 // UpdatedAt moves, so the next incremental re-score job scores its pairs
-// again too. ENOTFOUND for an unknown photo.
+// again too. ENOTFOUND for an unknown photo. Called while a re-score job
+// may run, it must go through Interactive.DeletePhoto, which keeps the
+// job's writes and decisions out of the way.
 func (s *Service) DeletePhoto(ctx context.Context, photoID string) error {
+	return s.deletePhoto(ctx, photoID, DefaultRescoreThreshold)
+}
+
+// deletePhoto is DeletePhoto with the queue threshold of the job in use.
+func (s *Service) deletePhoto(ctx context.Context, photoID string, threshold float64) error {
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
 	p, err := s.store.GetPhoto(ctx, photoID)
@@ -235,7 +242,7 @@ func (s *Service) DeletePhoto(ctx context.Context, photoID string) error {
 	if err := s.store.PutChild(ctx, child); err != nil {
 		return fmt.Errorf("touch child %s: %w", child.ID, err)
 	}
-	if _, err := s.rescoreMatchesOf(ctx, &child); err != nil {
+	if _, err := s.rescoreMatchesOf(ctx, &child, threshold); err != nil {
 		return err
 	}
 	return nil

@@ -301,11 +301,13 @@ func (s *Service) ListDecisions(ctx context.Context, f models.DecisionFilter) ([
 
 // rescoreMatchesOf scores every stored match of c again with the evidence
 // stored now (after a photo was removed): an undecided match that falls
-// below DefaultRescoreThreshold, the least probability the re-score job
-// keeps a new pair at, is removed (the evidence that put it in the queue
-// is gone); every other match is updated in place with its new score, and
-// a decided one keeps its decision. The caller holds recordMu.
-func (s *Service) rescoreMatchesOf(ctx context.Context, c *models.Child) (removed int, err error) {
+// below threshold, the least probability the re-score job keeps a new
+// pair at, is removed (the evidence that put it in the queue is gone);
+// every other match is updated in place with its new score, and a decided
+// one keeps its decision. The caller holds recordMu, and the Rescorer's
+// writeMu when a job may run, so no decision lands between the read and
+// the write of a match.
+func (s *Service) rescoreMatchesOf(ctx context.Context, c *models.Child, threshold float64) (removed int, err error) {
 	ms, err := s.matches.MatchesForChild(ctx, c.ID)
 	if err != nil {
 		return 0, fmt.Errorf("matches of %s: %w", c.ID, err)
@@ -328,7 +330,7 @@ func (s *Service) rescoreMatchesOf(ctx context.Context, c *models.Child) (remove
 			missing, found = &other, c
 		}
 		ps := s.scoreLoaded(scorer, missing, childFaces(missing), found)
-		if m.Status == models.MatchNew && ps.Probability < DefaultRescoreThreshold {
+		if m.Status == models.MatchNew && ps.Probability < threshold {
 			if err := s.matches.DeleteMatch(ctx, m.ID); err != nil && models.ErrorCode(err) != models.ENOTFOUND {
 				return removed, fmt.Errorf("remove match %s: %w", m.ID, err)
 			}
