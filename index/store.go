@@ -63,20 +63,24 @@ import (
 // for this), so values live in the LSM tree and never in the value log:
 // compaction alone removes deleted data, which is what makes Erase work.
 const (
-	prefixChild      = "c/"
-	prefixPhotoIdx   = "i/"
-	prefixBytes      = "b/"
-	prefixExtRef     = "x/"
-	prefixMatch      = "m/"
-	prefixQueueAll   = "q/a/"
-	prefixQueueSt    = "q/s/"
-	prefixChildRel   = "r/"
-	prefixJob        = "j/"
+	prefixChild    = "c/"
+	prefixPhotoIdx = "i/"
+	prefixBytes    = "b/"
+	prefixExtRef   = "x/"
+	prefixMatch    = "m/"
+	prefixQueueAll = "q/a/"
+	prefixQueueSt  = "q/s/"
+	prefixChildRel = "r/"
+	prefixJob      = "j/"
+	prefixAudit    = "a/"
+	prefixParams   = "v/"
+	prefixErase    = "z/"
+)
+
+// Key prefixes of the history of decisions (listing.go).
+const (
 	prefixDecision   = "d/"
 	prefixDecisionOf = "e/"
-	prefixAudit      = "a/"
-	prefixParams     = "v/"
-	prefixErase      = "z/"
 )
 
 // Defaults for StoreOptions, chosen for a 2-core, 24 GiB machine that also
