@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func TestListChildrenFiltersAndPages(t *testing.T) {
 		{models.KindMissing, "Bihar", models.StatusOpen, "M-3", 4},
 	} {
 		c := testChild(spec.kind, "Asha", spec.ref)
+		c.ID = fmt.Sprintf("child%02d", i) // NewID orders by creation only to the millisecond
 		c.Place.State, c.Status = spec.state, spec.status
 		c.CreatedAt = testTime.AddDate(0, 0, spec.daysLate)
 		c.UpdatedAt = c.CreatedAt.Add(time.Duration(i) * time.Hour)
