@@ -202,3 +202,52 @@ func TestDecisionHistory(t *testing.T) {
 		t.Errorf("keys naming the deleted record remain: %q", keys)
 	}
 }
+
+// BenchmarkListChildren compares a portal's lookup by external_ref (the
+// x/ index) against finding the same record by a filter that only a scan
+// answers (district), and a first page with no filter, over 10k records.
+// Compare the sub-benchmarks as ratios of one run.
+func BenchmarkListChildren(b *testing.B) {
+	ctx := context.Background()
+	s := openTestStore(b, b.TempDir(), StoreOptions{})
+	const n = 10000
+	cs := make([]models.Child, n)
+	for i := range cs {
+		cs[i] = testChild(models.KindFound, "Asha", fmt.Sprintf("REF-%05d", i))
+		cs[i].ID = fmt.Sprintf("child%05d", i)
+	}
+	cs[n-1].Place.District = "Kochi"
+	if err := s.PutChildren(ctx, cs); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    models.ChildFilter
+		want int
+	}{
+		{"external_ref", models.ChildFilter{Kind: models.KindFound, ExternalRef: fmt.Sprintf("REF-%05d", n-1)}, 1},
+		{"district_scan", models.ChildFilter{District: "Kochi", Limit: 1}, 1},
+		{"first_page_50", models.ChildFilter{Limit: 50}, 50},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				f := c.f
+				got := 0
+				for {
+					page, next, err := s.ListChildren(ctx, f)
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += len(page)
+					if next == "" || got >= c.want {
+						break
+					}
+					f.Cursor = next
+				}
+				if got != c.want {
+					b.Fatalf("%d records, want %d", got, c.want)
+				}
+			}
+		})
+	}
+}
