@@ -148,7 +148,11 @@ func (s *Server) addPhoto(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, photoUploadView{
+	status := http.StatusCreated
+	if ph.Existing {
+		status = http.StatusOK // the same bytes are already stored with this record
+	}
+	c.JSON(status, photoUploadView{
 		PhotoID: ph.ID, ChildID: ph.ChildID, Faces: newFaceViews(ph.Faces), Subject: ph.Subject,
 	})
 	return nil

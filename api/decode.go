@@ -279,14 +279,18 @@ func pageError(err error, cursor string) error {
 
 // querySince parses the "since" parameter, an RFC 3339 time; absent is the
 // zero time.
-func querySince(c *gin.Context) (time.Time, error) {
-	v, ok := c.GetQuery("since")
+func querySince(c *gin.Context) (time.Time, error) { return queryTime(c, "since") }
+
+// queryTime parses the parameter name, an RFC 3339 time; absent is the
+// zero time.
+func queryTime(c *gin.Context, name string) (time.Time, error) {
+	v, ok := c.GetQuery(name)
 	if !ok {
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, badRequest("since must be a time in RFC 3339 form, e.g. 2025-01-31T00:00:00Z")
+		return time.Time{}, badRequest("%s must be a time in RFC 3339 form, e.g. 2025-01-31T00:00:00Z", name)
 	}
 	return t, nil
 }

@@ -33,7 +33,8 @@ type fakeChildren struct {
 		photos [][]byte
 		limit  int
 	}
-	lastLimit int
+	lastLimit      int
+	lastListFilter models.ChildFilter
 }
 
 func newFakeChildren() *fakeChildren {
@@ -143,6 +144,12 @@ func (f *fakeChildren) AddPhoto(ctx context.Context, childID string, data []byte
 	if !ok {
 		return nil, notFound("record")
 	}
+	for _, p := range c.Photos {
+		if bytes.Equal(f.photos[p.ID], data) {
+			p.Existing = true
+			return &p, nil
+		}
+	}
 	f.seq++
 	desc := &models.Descriptor{0.123456, 0.654321}
 	p := models.Photo{
@@ -223,6 +230,8 @@ type fakeMatches struct {
 	mu         sync.Mutex
 	matches    map[string]*models.Match
 	lastFilter models.MatchFilter
+
+	lastDecisionFilter models.DecisionFilter
 }
 
 func newFakeMatches() *fakeMatches {
@@ -350,4 +359,70 @@ func (f *fakeAudit) all() []models.AuditEntry {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]models.AuditEntry(nil), f.entries...)
+}
+
+func (f *fakeChildren) ListChildren(_ context.Context, filter models.ChildFilter) ([]models.Child, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, "", f.fail
+	}
+	if filter.Cursor == "bogus" {
+		return nil, "", models.Errorf(models.EINVALID, "malformed cursor")
+	}
+	out := []models.Child{}
+	for _, c := range f.children {
+		if (filter.Kind == "" || c.Kind == filter.Kind) && (filter.ExternalRef == "" || c.ExternalRef == filter.ExternalRef) {
+			out = append(out, *c)
+		}
+	}
+	f.lastListFilter = filter
+	return out, "", nil
+}
+
+func (f *fakeChildren) DeletePhoto(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.photos[id]; !ok {
+		return notFound("photo")
+	}
+	delete(f.photos, id)
+	for _, c := range f.children {
+		for i, p := range c.Photos {
+			if p.ID == id {
+				c.Photos = append(c.Photos[:i], c.Photos[i+1:]...)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (f *fakeMatches) ListDecisions(_ context.Context, filter models.DecisionFilter) ([]models.DecisionRecord, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if filter.Cursor == "bogus" {
+		return nil, "", models.Errorf(models.EINVALID, "malformed cursor")
+	}
+	f.lastDecisionFilter = filter
+	out := []models.DecisionRecord{}
+	for _, m := range f.matches {
+		if m.Decision != nil {
+			out = append(out, models.DecisionRecord{MatchID: m.ID, MissingID: m.MissingID, FoundID: m.FoundID, Decision: *m.Decision})
+		}
+	}
+	return out, "", nil
+}
+
+func (f *fakeJobs) ListJobs(_ context.Context, limit int) ([]models.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []models.Job{}
+	for _, j := range f.jobs {
+		out = append(out, *j)
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }

@@ -9,14 +9,14 @@ import (
 	"github.com/trackmatch/trackmatch/models"
 )
 
-// listMatches handles GET /v1/matches?status&min_probability&limit&cursor.
+// listMatches handles GET /v1/matches?status&min_probability&limit&cursor;
+// with Accept: text/csv it is the CSV export (exportMatches).
 func (s *Server) listMatches(c *gin.Context) error {
-	f := models.MatchFilter{Status: models.MatchStatus(c.Query("status"))}
-	if f.Status != "" && !f.Status.Valid() {
-		return badRequest("status must be %q, %q or %q", models.MatchNew, models.MatchConfirmed, models.MatchRejected)
+	if wantsCSV(c) {
+		return s.exportMatches(c)
 	}
-	var err error
-	if f.MinProbability, err = queryProbability(c, "min_probability"); err != nil {
+	f, err := matchesFilter(c)
+	if err != nil {
 		return err
 	}
 	if f.Limit, err = queryLimit(c, matchesLimit()); err != nil {

@@ -100,6 +100,26 @@ func (s *Server) routes() []route {
 			handle: s.createChild,
 		},
 		{
+			method: http.MethodGet, path: "/v1/children", op: "listChildren",
+			summary: "List records in creation order, filtered, one page at a time (a page scans at most 5,000 records, so it may be short with a next_cursor). " +
+				"Investigator and admin keys get whole records (children). A portal key must give kind and external_ref (403 otherwise) and gets only ids, reference and status (refs).",
+			roles: everyone, action: "read",
+			query: []queryParam{
+				{name: "kind", desc: "missing or found; both when absent", enum: []string{string(models.KindMissing), string(models.KindFound)}},
+				{name: "status", desc: "open, matched or closed; any when absent", enum: []string{string(models.StatusOpen), string(models.StatusMatched), string(models.StatusClosed)}},
+				{name: "state", desc: "place.state, any case", maxLen: maxFilterText},
+				{name: "district", desc: "place.district, any case", maxLen: maxFilterText},
+				{name: "external_ref", desc: "the portal's own reference, exactly", maxLen: maxFilterText},
+				{name: "created_since", desc: "only records created at or after this time (RFC 3339)", dateTime: true},
+				{name: "updated_since", desc: "only records changed at or after this time (RFC 3339)", dateTime: true},
+				limitParam(childrenLimit()),
+				cursorParam(),
+			},
+			ok:     []okResponse{{status: 200, body: childrenView{}}},
+			errs:   []int{403},
+			handle: s.listChildren,
+		},
+		{
 			method: http.MethodGet, path: "/v1/children/:id", op: "getChild",
 			summary: "Read a record with its photos and faces (face descriptors are never returned).",
 			roles:   reader, action: "read",
@@ -127,8 +147,11 @@ func (s *Server) routes() []route {
 			method: http.MethodPost, path: "/v1/children/:id/photos", op: "addPhoto",
 			summary: "Upload a photo (multipart part \"photo\"); returns the faces found. 422 no_face when there is none.",
 			roles:   portal, action: "upload",
-			body:   bodyPhoto,
-			ok:     []okResponse{{status: 201, body: photoUploadView{}}},
+			body: bodyPhoto,
+			ok: []okResponse{
+				{status: 201, body: photoUploadView{}, desc: "stored"},
+				{status: 200, body: photoUploadView{}, desc: "the same bytes are already stored with this record; that photo is returned and nothing new is stored"},
+			},
 			errs:   []int{422, 503},
 			handle: s.addPhoto,
 		},
@@ -158,8 +181,16 @@ func (s *Server) routes() []route {
 			handle: s.getPhoto,
 		},
 		{
+			method: http.MethodDelete, path: "/v1/photos/:id", op: "deletePhoto",
+			summary: "Delete a photo: its bytes, faces and descriptors. The record's matches are scored again without it at once: " +
+				"an undecided match that falls below the re-score threshold (0.2) is removed, the others keep their decision and take the new score.",
+			roles: portal, action: "delete",
+			ok:     []okResponse{{status: 204, desc: "deleted"}},
+			handle: s.deletePhoto,
+		},
+		{
 			method: http.MethodGet, path: "/v1/matches", op: "listMatches",
-			summary: "The review queue: scored pairs, best first, one page at a time.",
+			summary: "The review queue: scored pairs, best first, one page at a time. With Accept: text/csv, the whole queue as CSV (as /v1/matches.csv).",
 			roles:   reader, action: "read",
 			query: []queryParam{
 				{name: "status", desc: "new, confirmed or rejected; any when absent", enum: []string{string(models.MatchNew), string(models.MatchConfirmed), string(models.MatchRejected)}},
@@ -169,6 +200,39 @@ func (s *Server) routes() []route {
 			},
 			ok:     []okResponse{{status: 200, body: matchesView{}}},
 			handle: s.listMatches,
+		},
+		{
+			method: http.MethodGet, path: "/v1/matches.csv", op: "exportMatches",
+			summary: "Export every match that passes the filters, best first, as CSV with its decision (no explanations). Cells a spreadsheet would run as formulas start with an apostrophe.",
+			roles:   reader, action: "export",
+			query: []queryParam{
+				{name: "status", desc: "new, confirmed or rejected; any when absent", enum: []string{string(models.MatchNew), string(models.MatchConfirmed), string(models.MatchRejected)}},
+				{name: "min_probability", desc: "only pairs at least this likely, 0 to 1", number: true, min: 0, max: 1},
+			},
+			ok:     []okResponse{{status: 200, media: "text/csv", desc: "id, missing_id, found_id, probability, score, status, decision, decided_by, decided_at, note, params_version, created_at, updated_at"}},
+			handle: s.exportMatches,
+		},
+		{
+			method: http.MethodGet, path: "/v1/decisions", op: "listDecisions",
+			summary: "The history of decisions, oldest first (from since, when given), one page at a time: every decision made, also those a later one replaced.",
+			roles:   reader, action: "export",
+			query: []queryParam{
+				{name: "since", desc: "only decisions made at or after this time (RFC 3339)", dateTime: true},
+				limitParam(decisionsLimit()),
+				cursorParam(),
+			},
+			ok:     []okResponse{{status: 200, body: decisionsView{}}},
+			handle: s.listDecisions,
+		},
+		{
+			method: http.MethodGet, path: "/v1/decisions.csv", op: "exportDecisions",
+			summary: "Export the history of decisions (from since, when given), oldest first, as CSV. Cells a spreadsheet would run as formulas start with an apostrophe.",
+			roles:   reader, action: "export",
+			query: []queryParam{
+				{name: "since", desc: "only decisions made at or after this time (RFC 3339)", dateTime: true},
+			},
+			ok:     []okResponse{{status: 200, media: "text/csv", desc: "match_id, missing_id, found_id, decision, by, at, note"}},
+			handle: s.exportDecisions,
 		},
 		{
 			method: http.MethodPost, path: "/v1/matches/:id/decision", op: "decideMatch",
@@ -187,6 +251,14 @@ func (s *Server) routes() []route {
 			ok:     []okResponse{{status: 202, body: jobStartedView{}}},
 			errs:   []int{409},
 			handle: s.startRescore,
+		},
+		{
+			method: http.MethodGet, path: "/v1/jobs", op: "listJobs",
+			summary: "Past and running jobs, newest first; a running job with its live progress.",
+			roles:   admin, action: "read",
+			query:  []queryParam{limitParam(jobsLimit())},
+			ok:     []okResponse{{status: 200, body: jobsView{}}},
+			handle: s.listJobs,
 		},
 		{
 			method: http.MethodGet, path: "/v1/jobs/:id", op: "getJob",

@@ -111,6 +111,12 @@ func TestRoleAssignments(t *testing.T) {
 		"GET /v1/jobs/:id":                "admin",
 		"POST /v1/jobs/:id/cancel":        "admin",
 		"GET /v1/audit":                   "admin",
+		"GET /v1/children":                "portal,investigator,admin", // portal: by kind and external_ref only, refs only
+		"DELETE /v1/photos/:id":           "portal,admin",
+		"GET /v1/matches.csv":             "investigator,admin",
+		"GET /v1/decisions":               "investigator,admin",
+		"GET /v1/decisions.csv":           "investigator,admin",
+		"GET /v1/jobs":                    "admin",
 		"GET /healthz":                    "",
 		"GET /readyz":                     "",
 		"GET /metrics":                    "",

@@ -35,12 +35,19 @@ type ChildService interface {
 	// Search scores a query record and photos against stored records of
 	// the other kind, and stores nothing.
 	Search(ctx context.Context, q *models.Child, photos [][]byte, limit int) ([]models.Candidate, error)
+	// ListChildren returns a page of records, in creation order.
+	ListChildren(ctx context.Context, f models.ChildFilter) (children []models.Child, nextCursor string, err error)
+	// DeletePhoto removes a photo, its faces and descriptors, and re-scores
+	// the record's matches without it; models.ENOTFOUND for an unknown id.
+	DeletePhoto(ctx context.Context, photoID string) error
 }
 
 // MatchService lists scored pairs for review and records decisions on them.
 type MatchService interface {
 	ListMatches(ctx context.Context, f models.MatchFilter) (matches []models.Match, nextCursor string, err error)
 	DecideMatch(ctx context.Context, id string, d models.Decision) (*models.Match, error)
+	// ListDecisions returns a page of the history of decisions, oldest first.
+	ListDecisions(ctx context.Context, f models.DecisionFilter) (decisions []models.DecisionRecord, nextCursor string, err error)
 }
 
 // JobService runs and reports background re-scoring jobs.
@@ -48,6 +55,8 @@ type JobService interface {
 	StartRescore(ctx context.Context, full bool) (*models.Job, error)
 	GetJob(ctx context.Context, id string) (*models.Job, error)
 	CancelJob(ctx context.Context, id string) (*models.Job, error)
+	// ListJobs returns up to limit jobs, newest first, running or not.
+	ListJobs(ctx context.Context, limit int) ([]models.Job, error)
 }
 
 // AuditLog stores and lists the audit trail.

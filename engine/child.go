@@ -124,11 +124,18 @@ func (s *Service) DeleteChild(ctx context.Context, id string) error {
 }
 
 // AddPhoto finds the faces in a photo and stores it with the child. A photo
-// with no face is refused with ENOFACE and nothing is stored.
+// with no face is refused with ENOFACE and nothing is stored. The same
+// bytes (by SHA-256) already stored with the child return that photo, with
+// Photo.Existing set, and nothing new is stored or analysed.
 func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*models.Photo, error) {
 	// Refuse an unknown record before the costly analysis.
 	if _, err := s.store.GetChild(ctx, childID); err != nil {
 		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	digest := hex.EncodeToString(sum[:])
+	if p := s.samePhoto(ctx, childID, digest); p != nil {
+		return p, nil
 	}
 	a, err := s.photos.Analyze(ctx, data)
 	if err != nil {
@@ -146,10 +153,12 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
+	if p := findPhoto(&child, digest); p != nil { // the same bytes arrived meanwhile
+		return p, nil
+	}
 	p := models.Photo{
 		ID: s.newID(), ChildID: child.ID, ContentType: a.ContentType, Bytes: len(data),
-		SHA256: hex.EncodeToString(sum[:]), Width: a.Width, Height: a.Height,
+		SHA256: digest, Width: a.Width, Height: a.Height,
 		TakenOn: child.ObservedOn, Faces: a.Faces, Subject: a.Subject, CreatedAt: s.now().UTC(),
 	}
 	if err := s.store.PutPhoto(ctx, p, data); err != nil {
@@ -167,6 +176,81 @@ func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*m
 		return nil, fmt.Errorf("touch child %s: %w", childID, err)
 	}
 	return &p, nil
+}
+
+// samePhoto returns the photo of childID with these bytes' digest, marked
+// Existing, or nil.
+func (s *Service) samePhoto(ctx context.Context, childID, digest string) *models.Photo {
+	c, err := s.store.GetChild(ctx, childID)
+	if err != nil {
+		return nil
+	}
+	return findPhoto(&c, digest)
+}
+
+// findPhoto returns c's photo with SHA-256 digest, marked Existing, or nil.
+func findPhoto(c *models.Child, digest string) *models.Photo {
+	for i := range c.Photos {
+		if c.Photos[i].SHA256 == digest {
+			p := c.Photos[i]
+			p.Existing = true
+			return &p
+		}
+	}
+	return nil
+}
+
+// DeletePhoto removes a photo: its bytes, faces and descriptors in the
+// store, its face in the vector index, and its part in the record's
+// matches, which are scored again at once without it (rescoreMatchesOf:
+// an undecided match that falls below the queue threshold is removed, the
+// others keep their decision and take their new score). The record's
+// UpdatedAt moves, so the next incremental re-score job scores its pairs
+// again too. ENOTFOUND for an unknown photo. Called while a re-score job
+// may run, it must go through Interactive.DeletePhoto, which keeps the
+// job's writes and decisions out of the way.
+func (s *Service) DeletePhoto(ctx context.Context, photoID string) error {
+	return s.deletePhoto(ctx, photoID, DefaultRescoreThreshold)
+}
+
+// deletePhoto is DeletePhoto with the queue threshold of the job in use.
+func (s *Service) deletePhoto(ctx context.Context, photoID string, threshold float64) error {
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
+	p, err := s.store.GetPhoto(ctx, photoID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeletePhoto(ctx, photoID); err != nil {
+		return fmt.Errorf("delete photo %s: %w", photoID, err)
+	}
+	ctx = context.WithoutCancel(ctx) // deleted: the indexes and matches follow (see CreateChild)
+	child, err := s.store.GetChild(ctx, p.ChildID)
+	if err != nil {
+		return fmt.Errorf("reload %s: %w", p.ChildID, err)
+	}
+	var entries []models.FaceEntry
+	for i := range child.Photos {
+		if e, ok := faceEntry(&child, &child.Photos[i]); ok {
+			entries = append(entries, e)
+		}
+	}
+	if err := s.faces.ReplaceChild(child.ID, entries); err != nil {
+		return fmt.Errorf("reindex faces of %s: %w", child.ID, err)
+	}
+	child.UpdatedAt = s.now().UTC()
+	if err := s.store.PutChild(ctx, child); err != nil {
+		return fmt.Errorf("touch child %s: %w", child.ID, err)
+	}
+	if _, err := s.rescoreMatchesOf(ctx, &child, threshold); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ListChildren returns a page of records that pass f, in creation order.
+func (s *Service) ListChildren(ctx context.Context, f models.ChildFilter) ([]models.Child, string, error) {
+	return s.store.ListChildren(ctx, f)
 }
 
 // indexPhoto adds the subject face of c's photo p to the vector index.

@@ -287,6 +287,63 @@ type MatchStore interface {
 	GetMatch(ctx context.Context, id string) (models.Match, error)
 	PutMatch(ctx context.Context, m models.Match) error
 	ListMatches(ctx context.Context, f models.MatchFilter) ([]models.Match, string, error)
+	MatchesForChild(ctx context.Context, childID string) ([]models.Match, error)
+	DeleteMatch(ctx context.Context, id string) error
+	// ListDecisions returns a page of the history of decisions, oldest first.
+	ListDecisions(ctx context.Context, f models.DecisionFilter) ([]models.DecisionRecord, string, error)
+}
+
+// ListDecisions returns a page of the history of decisions, oldest first:
+// every decision made, including those a later one replaced on its match.
+func (s *Service) ListDecisions(ctx context.Context, f models.DecisionFilter) ([]models.DecisionRecord, string, error) {
+	return s.matches.ListDecisions(ctx, f)
+}
+
+// rescoreMatchesOf scores every stored match of c again with the evidence
+// stored now (after a photo was removed): an undecided match that falls
+// below threshold, the least probability the re-score job keeps a new
+// pair at, is removed (the evidence that put it in the queue is gone);
+// every other match is updated in place with its new score, and a decided
+// one keeps its decision. The caller holds recordMu, and the Rescorer's
+// writeMu when a job may run, so no decision lands between the read and
+// the write of a match.
+func (s *Service) rescoreMatchesOf(ctx context.Context, c *models.Child, threshold float64) (removed int, err error) {
+	ms, err := s.matches.MatchesForChild(ctx, c.ID)
+	if err != nil {
+		return 0, fmt.Errorf("matches of %s: %w", c.ID, err)
+	}
+	scorer := s.galleryScorer(models.KindFound)
+	for _, m := range ms {
+		otherID := m.FoundID
+		if c.ID == m.FoundID {
+			otherID = m.MissingID
+		}
+		other, err := s.store.GetChild(ctx, otherID)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			continue // deleted with its matches
+		}
+		if err != nil {
+			return removed, fmt.Errorf("load %s: %w", otherID, err)
+		}
+		missing, found := c, &other
+		if c.Kind == models.KindFound {
+			missing, found = &other, c
+		}
+		ps := s.scoreLoaded(scorer, missing, childFaces(missing), found)
+		if m.Status == models.MatchNew && ps.Probability < threshold {
+			if err := s.matches.DeleteMatch(ctx, m.ID); err != nil && models.ErrorCode(err) != models.ENOTFOUND {
+				return removed, fmt.Errorf("remove match %s: %w", m.ID, err)
+			}
+			removed++
+			continue
+		}
+		m.Probability, m.Score, m.Explanation = ps.Probability, ps.Score, ps.Explanation
+		m.ParamsVersion, m.InputsHash, m.UpdatedAt = ps.ParamsVersion, ps.InputsHash, s.now().UTC()
+		if err := s.matches.PutMatch(ctx, m); err != nil && models.ErrorCode(err) != models.ENOTFOUND {
+			return removed, fmt.Errorf("re-score match %s: %w", m.ID, err)
+		}
+	}
+	return removed, nil
 }
 
 // ListMatches returns the review queue, best first.

@@ -19,6 +19,10 @@ type ChildStore interface {
 	ChildByExternalRef(ctx context.Context, kind models.Kind, ref string) (models.Child, error)
 	PutPhoto(ctx context.Context, p models.Photo, original []byte) error
 	PhotoBytes(ctx context.Context, photoID string) ([]byte, string, error)
+	GetPhoto(ctx context.Context, photoID string) (models.Photo, error)
+	DeletePhoto(ctx context.Context, photoID string) error
+	// ListChildren returns a page of records in id order (index.Store.ListChildren).
+	ListChildren(ctx context.Context, f models.ChildFilter) ([]models.Child, string, error)
 }
 
 // AttributeIndex finds children whose names, age, sex and marks could match.

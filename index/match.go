@@ -141,8 +141,10 @@ func (s *Store) putMatch(txn *badger.Txn, kinds map[string]models.Kind, m models
 		return err
 	}
 	now := s.now().UTC()
+	var prevPtr *models.Match
 	if exists {
 		var prev models.Match
+		prevPtr = &prev
 		if err := json.Unmarshal(old, &prev); err != nil {
 			return fmt.Errorf("decode match %s: %w", m.ID, err)
 		}
@@ -164,6 +166,9 @@ func (s *Store) putMatch(txn *badger.Txn, kinds map[string]models.Kind, m models
 		return fmt.Errorf("encode match %s: %w", m.ID, err)
 	}
 	if err := txn.Set(keyMatch(m.ID), val); err != nil {
+		return err
+	}
+	if err := appendDecisionTxn(txn, prevPtr, m); err != nil {
 		return err
 	}
 	keys := append(queueKeys(m), keyRel(m.MissingID, m.ID), keyRel(m.FoundID, m.ID),
@@ -342,10 +347,38 @@ func deleteMatchesOf(txn *badger.Txn, childID string) (int, error) {
 				return 0, err
 			}
 		}
-		missingID, foundID, _ := splitMatchID(id)
-		if err := deleteKeys(txn, [][]byte{keyMatch(id), keyRel(missingID, id), keyRel(foundID, id)}); err != nil {
+		if err := deleteMatchTxn(txn, id); err != nil {
 			return 0, err
 		}
 	}
 	return len(keys), nil
+}
+
+// deleteMatchTxn deletes, within txn, match id's record, relation entries
+// and history of decisions; the caller deletes its queue entries.
+func deleteMatchTxn(txn *badger.Txn, id string) error {
+	missingID, foundID, _ := splitMatchID(id)
+	if err := deleteKeys(txn, [][]byte{keyMatch(id), keyRel(missingID, id), keyRel(foundID, id)}); err != nil {
+		return err
+	}
+	return deleteDecisionsOf(txn, id)
+}
+
+// DeleteMatch deletes match id with its queue and relation entries and
+// its history of decisions; ENOTFOUND when there is none.
+func (s *Store) DeleteMatch(ctx context.Context, id string) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		m, err := readMatch(txn, id)
+		if err != nil {
+			return err
+		}
+		if err := deleteKeys(txn, queueKeys(m)); err != nil {
+			return err
+		}
+		return deleteMatchTxn(txn, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete match %s: %w", id, err)
+	}
+	return nil
 }

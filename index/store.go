@@ -43,10 +43,18 @@ import (
 //	                             (p = ^float64bits(probability), so bytes ascend as
 //	                             probability descends; ties go by match id)
 //	r/<childID>/<matchID>        empty: the matches a child is in (both sides)
+//	d/<at>/<matchID>             decision record: the history of decisions, oldest
+//	                             first (at as in a/); one per decision, kept when a
+//	                             later decision replaces it on the match (listing.go)
+//	e/<matchID>/<at>             empty: finds a match's d/ entries, to delete them
+//	                             with the match
 //	j/<jobID>                    job
 //	a/<at>/<auditID>             audit entry (at = uint64 unix nanoseconds)
 //	v/<version>                  scoring params (version = uint32); every version kept
 //	z/erase                      transient marker written and dropped by Erase
+//
+// Listing records (ListChildren) has no index but x/: the other filters
+// are checked on a scan of c/ bounded per page (listing.go).
 //
 // Keys hold ids only, except x/ which holds the portal reference; names,
 // photos and descriptors are in values.
@@ -67,6 +75,12 @@ const (
 	prefixAudit    = "a/"
 	prefixParams   = "v/"
 	prefixErase    = "z/"
+)
+
+// Key prefixes of the history of decisions (listing.go).
+const (
+	prefixDecision   = "d/"
+	prefixDecisionOf = "e/"
 )
 
 // Defaults for StoreOptions, chosen for a 2-core, 24 GiB machine that also
@@ -146,6 +160,7 @@ type Store struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+	childScan int // records a ListChildren page examines at most; 0 is maxChildScan
 }
 
 // KeyError reports that a key or passphrase does not open an encrypted

@@ -36,6 +36,9 @@ type Photo struct {
 	Faces       []Face    `json:"faces"`
 	Subject     int       `json:"subject"` // index into Faces of the child's face; -1 when none
 	CreatedAt   time.Time `json:"created_at"`
+	// Existing is set (never stored) when an upload found these bytes
+	// already stored with the record and returned that photo.
+	Existing bool `json:"-"`
 }
 
 // SubjectFace returns the face chosen as the child's, or nil.

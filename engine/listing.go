@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+// ListDecisions is Service.ListDecisions, for the API's match routes.
+func (r *Rescorer) ListDecisions(ctx context.Context, f models.DecisionFilter) ([]models.DecisionRecord, string, error) {
+	return r.svc.ListDecisions(ctx, f)
+}
+
+// ListJobs returns up to limit jobs, newest first, the running one with
+// its live progress (as GetJob gives it).
+func (r *Rescorer) ListJobs(ctx context.Context, limit int) ([]models.Job, error) {
+	jobs, err := r.store.ListJobs(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	if cur := r.Current(); cur != nil {
+		for i := range jobs {
+			if jobs[i].ID == cur.ID {
+				jobs[i] = *cur
+			}
+		}
+	}
+	return jobs, nil
+}
+
+// DeletePhoto is Service.DeletePhoto between two of the job's writes,
+// never during one (as DecideMatch), with the job's queue threshold: the
+// matches it re-scores are read and written with no decision or job
+// write between.
+func (i Interactive) DeletePhoto(ctx context.Context, photoID string) error {
+	i.r.writeMu.Lock()
+	defer i.r.writeMu.Unlock()
+	return i.Service.deletePhoto(ctx, photoID, i.r.opt.Threshold)
+}
