@@ -46,7 +46,7 @@ const (
 //  3. If no given name agrees (as a word or an initial) and a given name is
 //     left over on either side, the level is none: "Rahul Sharma" / "Sunil
 //     Sharma", and "Sharma" / "Rahul Sharma". A family name is one listed in
-//     family.txt or, when words are left over on both sides, the last word
+//     family.txt or, when whole words (not initials) are left over on both sides, the last word
 //     of both names ("Rahul Jaiswal" / "Sunil Jaiswal").
 //  4. Otherwise the level is the weakest level among the paired tokens: all
 //     words of the shorter name must agree at least that well. An initial
@@ -306,17 +306,24 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 		return none
 	}
 	leftX, leftY := 0, 0
+	wordsX, wordsY := 0, 0 // whole words (not initials) left over
 	leftGiven := false
 	for i, u := range usedX {
 		if !u {
 			leftX++
 			leftGiven = leftGiven || !xs[i].family
+			if !xs[i].initial {
+				wordsX++
+			}
 		}
 	}
 	for j, u := range usedY {
 		if !u {
 			leftY++
 			leftGiven = leftGiven || !ys[j].family
+			if !ys[j].initial {
+				wordsY++
+			}
 		}
 	}
 	whole, given := false, false
@@ -335,7 +342,7 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 		}
 		whole = true
 		lastBoth := c.i == len(xs)-1 && c.j == len(ys)-1 && len(xs) > 1 && len(ys) > 1
-		if !xs[c.i].family && !ys[c.j].family && !(lastBoth && leftX > 0 && leftY > 0) {
+		if !xs[c.i].family && !ys[c.j].family && !(lastBoth && wordsX > 0 && wordsY > 0) {
 			given = true
 		}
 	}
@@ -359,8 +366,11 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 func tokenLevel(a, b *tok) (Level, int) {
 	if a.initial || b.initial {
 		if a.initial && b.initial {
-			if a.fold == b.fold {
+			switch {
+			case a.fold == b.fold:
 				return LevelExact, 0
+			case sameInitial(a.fold[0], b.fold[0]):
+				return LevelPhonetic, 0
 			}
 			return LevelNone, 0
 		}
@@ -368,7 +378,7 @@ func tokenLevel(a, b *tok) (Level, int) {
 		if a.initial {
 			full, ini = b, a
 		}
-		if full.fold[0] == ini.fold[0] {
+		if sameInitial(full.fold[0], ini.fold[0]) {
 			return LevelInitial, 0
 		}
 		return LevelNone, 0
@@ -417,4 +427,11 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// sameInitial reports whether two first letters can stand for one name:
+// the same letter, or C and S, which Tamil's one letter ச is written as
+// ("C. Sundaram", "S. Sundaram", "स. सुंदरम").
+func sameInitial(x, y byte) bool {
+	return x == y || x == 'c' && y == 's' || x == 's' && y == 'c'
 }

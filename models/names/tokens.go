@@ -90,6 +90,9 @@ type word struct {
 	fold       string
 	start, end int // byte offsets of raw in the input
 	tamil      bool
+	// indic: written in Indic letters only; oneLetter: and one letter
+	// (a consonant or a vowel) with at most a vowel sign ("क", "दु").
+	indic, oneLetter bool
 }
 
 // nameSpan is one alias found by parse: its text, and where its tokens
@@ -135,7 +138,8 @@ func parse(s string, keys bool, toks []tok, names []nameSpan) ([]tok, []nameSpan
 		if len(buf) == a {
 			continue
 		}
-		words = append(words, word{raw: raw, start: ws, end: we, tamil: isTamil(raw)})
+		indic, one := indicShape(raw)
+		words = append(words, word{raw: raw, start: ws, end: we, tamil: isTamil(raw), indic: indic, oneLetter: one})
 		spans = append(spans, span{a, len(buf)})
 	}
 	if len(words) == 0 {
@@ -232,6 +236,18 @@ func appendNameTokens(toks []tok, seg []word) []tok {
 			toks = append(toks, t)
 			continue
 		}
+		if w.indic && len(seg) > 1 {
+			// An initial written in an Indic script: a Latin letter's name
+			// ("एस" S, "आर" R) or one letter ("क।", "दु.").
+			l, ok := lists.letters[w.fold]
+			if !ok && w.oneLetter {
+				l, ok = w.fold[0], w.fold[0] >= 'a' && w.fold[0] <= 'z'
+			}
+			if ok {
+				toks = append(toks, tok{raw: w.raw, fold: letterString(l), initial: true})
+				continue
+			}
+		}
 		t.fold = stripSuffix(t.fold)
 		if isInitials(t.fold) {
 			for k := 0; k < len(t.fold); k++ {
@@ -299,4 +315,31 @@ func isInitials(f string) bool {
 		return false
 	}
 	return true
+}
+
+// letterStrings holds the one-letter strings "a".."z", so that an initial
+// needs no allocation.
+const letterStrings = "abcdefghijklmnopqrstuvwxyz"
+
+// letterString is the one-letter string of a lowercase Latin letter.
+func letterString(c byte) string { return letterStrings[c-'a' : c-'a'+1] }
+
+// indicShape reports whether raw is written in Indic letters only (signs,
+// joiners and nukta included), and whether it is a single letter: one
+// consonant or independent vowel, with at most signs.
+func indicShape(raw string) (indic, oneLetter bool) {
+	letters := 0
+	for _, r := range raw {
+		if r == zwj || r == zwnj {
+			continue
+		}
+		if r < indicFirst || r > indicLast || r == 0x0964 || r == 0x0965 {
+			return false, false
+		}
+		switch off := (r - indicFirst) & 0x7f; {
+		case off >= 0x05 && off <= 0x14, off >= 0x15 && off <= 0x39, off >= 0x58 && off <= 0x61, off >= 0x7a:
+			letters++
+		}
+	}
+	return raw != "", letters == 1
 }
