@@ -1066,8 +1066,20 @@ func queryNameTerms(ns []string) (tokens, keys []string) {
 				addKey(l)
 			}
 		}
+		for _, k := range names.SearchKeys(n) {
+			addKey(k)
+		}
 	}
 	return tokens, keys
+}
+
+// keyFuzziness is the edit distance a phonetic key of n letters is
+// searched with: 1, or 2 from 8 letters.
+func keyFuzziness(n int) int {
+	if n >= 8 {
+		return 2
+	}
+	return 1
 }
 
 // newCandidateQuery builds the query documented on Candidates, its name
@@ -1104,6 +1116,15 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 		}
 		for _, k := range ks {
 			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
+			// As lenient as names.Compare, which also compares keys by
+			// spelling distance: one edit from 5 letters, two from 8.
+			if n := len(k); n >= 5 && n <= attrMaxFuzzyRunes && k[0] != '~' {
+				fz := query.NewFuzzyQuery(k)
+				fz.SetField(attrPrefixPhonetic + p)
+				fz.SetFuzziness(keyFuzziness(n))
+				fz.SetBoost(boostFuzzy)
+				gate = append(gate, fz)
+			}
 		}
 	}
 	mts := markTerms(q.Marks)

@@ -214,7 +214,10 @@ func joinable(all []tok, p int, other []tok) bool {
 // joined returns the tokens of all with words p and p+1 written as one.
 func joined(all []tok, p int) []tok {
 	a, b := &all[p], &all[p+1]
-	m := tok{fold: a.fold + b.fold, tamil: a.tamil || b.tamil}
+	m := tok{fold: a.fold + b.fold, tamil: a.tamil || b.tamil, indic: a.indic && b.indic}
+	if a.full != "" || b.full != "" {
+		m.full = a.fullOr() + b.fullOr()
+	}
 	m.key = lists.key(m.fold)
 	m.family = lists.family[m.key]
 	if m.tamil {
@@ -405,7 +408,27 @@ func tokenLevel(a, b *tok) (Level, int) {
 			return LevelPhonetic, 0
 		}
 	}
+	// A word in a script that drops the inherent vowel against one that
+	// does not: the vowel may be written on the other side (जवहर, Jawahar;
+	// नब, Naba), so the form that keeps it is compared too, at most at the
+	// phonetic level.
+	x, y := a, b
+	if y.full != "" && !x.indic {
+		x, y = y, x
+	}
+	alt := x.full != "" && !y.indic
+	if alt {
+		if x.fullKey == "" {
+			x.fullKey = lists.key(x.full)
+		}
+		if x.full == y.fold || x.fullKey == y.key {
+			return LevelPhonetic, 0
+		}
+	}
 	k := maxEdits(min(len(a.fold), len(b.fold)))
+	if alt {
+		k = max(k, maxEdits(min(len(x.full), len(y.fold))))
+	}
 	if k == 0 {
 		return LevelNone, 0
 	}
@@ -416,10 +439,21 @@ func tokenLevel(a, b *tok) (Level, int) {
 	if d > k && tamil {
 		d = spellingWithin(a.loose, b.loose, k)
 	}
+	if d > k && alt {
+		d = min(spellingWithin(x.full, y.fold, k), spellingWithin(x.fullKey, y.key, k))
+	}
 	if d <= k {
 		return LevelFuzzy, d
 	}
 	return LevelNone, 0
+}
+
+// fullOr is the token's form with every inherent vowel kept, or its fold.
+func (t *tok) fullOr() string {
+	if t.full != "" {
+		return t.full
+	}
+	return t.fold
 }
 
 func abs(x int) int {

@@ -116,7 +116,11 @@ func nextWord(s string, i int) (start, end, next int) {
 }
 
 // appendFoldWord folds one word (no separators inside) onto dst.
-func appendFoldWord(dst []byte, w string) []byte {
+func appendFoldWord(dst []byte, w string) []byte { return appendFoldWordSchwa(dst, w, false) }
+
+// appendFoldWordSchwa is appendFoldWord, keeping every inherent vowel of
+// Indic letters when keepSchwa is set.
+func appendFoldWordSchwa(dst []byte, w string, keepSchwa bool) []byte {
 	for i := 0; i < len(w); {
 		c := w[i]
 		if c < utf8.RuneSelf {
@@ -139,7 +143,7 @@ func appendFoldWord(dst []byte, w string) []byte {
 				}
 				j += n2
 			}
-			dst = appendIndic(dst, sc, w[i:j])
+			dst = appendIndic(dst, sc, w[i:j], keepSchwa)
 			i = j
 			continue
 		}

@@ -67,6 +67,11 @@ type tok struct {
 	initial bool   // a single letter
 	family  bool   // a family, clan or caste name (family.txt)
 	drop    bool   // a title or soft word that does not count
+	indic   bool   // written in Indic letters
+	// full is the folded form with every inherent vowel kept, when it
+	// differs from fold (जवहर: fold javhar, full javahar); fullKey its key,
+	// filled when first needed.
+	full, fullKey string
 }
 
 // text is how the token is shown: as written when it was.
@@ -93,6 +98,7 @@ type word struct {
 	// indic: written in Indic letters only; oneLetter: and one letter
 	// (a consonant or a vowel) with at most a vowel sign ("क", "दु").
 	indic, oneLetter bool
+	full             string // the fold with every inherent vowel kept, if different
 }
 
 // nameSpan is one alias found by parse: its text, and where its tokens
@@ -147,7 +153,14 @@ func parse(s string, keys bool, toks []tok, names []nameSpan) ([]tok, []nameSpan
 	}
 	folded := string(buf)
 	for i := range words {
-		words[i].fold = folded[spans[i].a:spans[i].b]
+		w := &words[i]
+		w.fold = folded[spans[i].a:spans[i].b]
+		if w.indic {
+			var fb [64]byte
+			if full := appendFoldWordSchwa(fb[:0], w.raw, true); string(full) != w.fold {
+				w.full = string(full)
+			}
+		}
 	}
 	for len(words) > 0 {
 		j := 0
@@ -225,7 +238,7 @@ func appendNameTokens(toks []tok, seg []word) []tok {
 		}
 		w := seg[i]
 		i++
-		t := tok{raw: w.raw, fold: w.fold, tamil: w.tamil}
+		t := tok{raw: w.raw, fold: w.fold, tamil: w.tamil, indic: w.indic, full: w.full}
 		switch {
 		case lists.titles[w.fold]:
 			t.drop = true
