@@ -239,8 +239,12 @@ func TestAttributeNameTermFrequency(t *testing.T) {
 			Matched: []names.TokenMatch{{A: "puja", B: "pooja", Level: names.LevelPhonetic}}}, freq, 0.03},
 		{"unknown frequencies", names.Comparison{Level: names.LevelExact, A: "puja", B: "puja",
 			Matched: []names.TokenMatch{{A: "puja", B: "puja", Level: names.LevelExact}}}, nil, 0},
-		{"fuzzy tokens are not counted", names.Comparison{Level: names.LevelExact, A: "rani", B: "rani",
-			Matched: []names.TokenMatch{{A: "rni", B: "rani", Level: names.LevelFuzzy}, {A: "rani", B: "rani", Level: names.LevelExact}}}, freq, 0.001},
+		{"fuzzy tokens are not picked, but agree as a further word", names.Comparison{Level: names.LevelExact, A: "rani", B: "rani",
+			Matched: []names.TokenMatch{{A: "rnii", B: "rani", Level: names.LevelFuzzy}, {A: "rani", B: "rani", Level: names.LevelExact}}}, freq, 0.001 * furtherWordFactor},
+		{"a further agreeing word", names.Comparison{Level: names.LevelExact, A: "puja sharma", B: "puja sharma",
+			Matched: []names.TokenMatch{{A: "puja", B: "puja", Level: names.LevelExact}, {A: "sharma", B: "sharma", Level: names.LevelExact}}}, freq, 0.02 * furtherWordFactor},
+		{"an initial is not a further word", names.Comparison{Level: names.LevelExact, A: "puja s", B: "puja s",
+			Matched: []names.TokenMatch{{A: "puja", B: "puja", Level: names.LevelExact}, {A: "s", B: "s", Level: names.LevelExact}}}, freq, 0.02},
 		{"out-of-range frequency clamped", names.Comparison{Level: names.LevelExact, A: "x", B: "x",
 			Matched: []names.TokenMatch{{A: "x", B: "x", Level: names.LevelExact}}}, tableFrequency{"x": 7}, 1},
 	}
@@ -286,6 +290,9 @@ func TestCompareNames(t *testing.T) {
 		{"Puja", "Rekha", names.LevelNone, "names: 'Puja' vs 'Rekha' (no name agrees)", false},
 		// Family names differ: the partial level, weighed without term frequency.
 		{"PUJA Sharma", "Puja Verma", NamePartial, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", false},
+		// One name has a word the other lacks: one level weaker.
+		{"Puja", "Puja Sharma", names.LevelFolded, "names: 'Puja' ~ 'Puja Sharma' (identical, ignoring case; one name has words the other lacks)", true},
+		{"Puja S", "S. Puja", names.LevelExact, "names: 'Puja S' ~ 'S. Puja' (identical, ignoring case)", true},
 	}
 	for _, tt := range tests {
 		c := compareNames([]string{tt.a}, []string{tt.b}, freq)

@@ -12,6 +12,10 @@ type Comparison struct {
 	// or middle name disagrees. It is weaker evidence than the same level
 	// without it; the scorer should weigh it as its own band.
 	Partial bool
+	// Subset is set when only one name keeps whole words (not initials)
+	// the other lacks ("Balu" / "Balu Raman"): agreement on part of the
+	// longer name, more often by chance than on all of it.
+	Subset bool
 	// Coverage is the share of both names' tokens that matched, 2·matched
 	// / (tokens of A + tokens of B): 1 when every word has a partner.
 	Coverage float64
@@ -160,6 +164,9 @@ func better(c, d Comparison) bool {
 	}
 	if c.Partial != d.Partial {
 		return !c.Partial
+	}
+	if c.Subset != d.Subset {
+		return !c.Subset
 	}
 	if c.Coverage != d.Coverage {
 		return c.Coverage > d.Coverage
@@ -355,6 +362,7 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 	out := Comparison{
 		Level:    weakest,
 		Partial:  leftX > 0 && leftY > 0,
+		Subset:   (wordsX > 0) != (wordsY > 0) && !(leftX > 0 && leftY > 0),
 		Coverage: float64(2*len(chosen)) / float64(len(xs)+len(ys)),
 		Matched:  make([]TokenMatch, 0, len(chosen)),
 	}
