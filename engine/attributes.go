@@ -201,11 +201,18 @@ func nameWords(l names.Level, tm []names.TokenMatch) string {
 
 func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 	fc := FieldComparison{Field: FieldName}
-	a, b = nonBlank(a), nonBlank(b)
-	if len(a) == 0 || len(b) == 0 {
-		fc.Detail = unknownDetail("names", len(a) > 0, len(b) > 0)
+	ia, ib := identifyingNames(a), identifyingNames(b)
+	if len(ia) == 0 || len(ib) == 0 {
+		fc.Detail = unknownDetail("names", len(nonBlank(a)) > 0, len(nonBlank(b)) > 0)
+		if len(nonBlank(a)) > 0 && len(nonBlank(b)) > 0 {
+			fc.Detail = "names: only titles, relations or punctuation on " + map[bool]string{true: "the missing record", false: "the found record"}[len(ia) == 0]
+			if len(ia) == 0 && len(ib) == 0 {
+				fc.Detail = "names: only titles, relations or punctuation on either record"
+			}
+		}
 		return fc
 	}
+	a, b = ia, ib
 	c := names.Compare(a, b)
 	if c.Level == "" {
 		c.Level = names.LevelNone
@@ -311,6 +318,19 @@ func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 		}
 	}
 	return min(f, 1)
+}
+
+// identifyingNames are the names with a word that identifies a child:
+// a name that is only a title, a relation or punctuation ("Shri", "S/O",
+// "।") is no evidence, as if not recorded.
+func identifyingNames(ss []string) []string {
+	var out []string
+	for _, s := range nonBlank(ss) {
+		if len(names.Tokens(s)) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func nonBlank(ss []string) []string {

@@ -325,3 +325,24 @@ func TestFoldLabel(t *testing.T) {
 		}
 	}
 }
+
+// A name that is only a title, a relation or punctuation is no evidence:
+// no level, not "none" (which would count against the pair).
+func TestNamesWithoutIdentifyingWordsAreNoEvidence(t *testing.T) {
+	for _, tt := range []struct{ a, b []string }{
+		{[]string{"Shri"}, []string{"Rahul"}},
+		{[]string{"Rahul"}, []string{"S/O"}},
+		{[]string{"।"}, []string{"."}},
+		{[]string{"(दिवंगत)"}, []string{"Late"}},
+		{[]string{"श्रीमती", "पुत्री"}, []string{"Pooja"}},
+	} {
+		c := compareNames(tt.a, tt.b, nil)
+		if c.Level != "" || !strings.Contains(c.Detail, "only titles, relations or punctuation") {
+			t.Errorf("compareNames(%q, %q) = %+v; want no evidence, saying why", tt.a, tt.b, c)
+		}
+	}
+	// With an identifying name beside it, the title-only name is left out.
+	if c := compareNames([]string{"Shri", "Rahul"}, []string{"राहुल"}, nil); c.Level != string(names.LevelFolded) {
+		t.Errorf("Shri + Rahul against राहुल: level %q, want folded", c.Level)
+	}
+}

@@ -432,6 +432,12 @@ func tokenLevel(a, b *tok) (Level, int) {
 		if x.full == y.fold || x.fullKey == y.key {
 			return LevelPhonetic, 0
 		}
+		// Medial vowels written, the final one not (अरविंद, Aravind).
+		if n := len(x.full); n > 2 && x.full[n-1] == 'a' && !isVowel(x.full[n-2]) && !isVowel(y.fold[len(y.fold)-1]) {
+			if x.full[:n-1] == y.fold || lists.key(x.full[:n-1]) == y.key {
+				return LevelPhonetic, 0
+			}
+		}
 	}
 	k := maxEdits(min(len(a.fold), len(b.fold)))
 	if alt {

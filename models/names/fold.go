@@ -85,7 +85,7 @@ func isWordRune(r rune) bool {
 	if r == 0x0964 || r == 0x0965 { // danda, double danda: punctuation
 		return false
 	}
-	if r >= indicFirst && r <= indicLast || r == zwj || r == zwnj || isApostrophe(r) {
+	if r >= indicFirst && r <= indicLast || r == zwj || r == zwnj || isApostrophe(r) || isInvisible(r) {
 		return true
 	}
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
@@ -195,4 +195,12 @@ func appendFoldRune(dst []byte, r rune, rest string) []byte {
 		return utf8.AppendRune(dst, unicode.ToLower(r))
 	}
 	return dst
+}
+
+// isInvisible reports characters that are part of no letter and no gap: a
+// zero-width space, word joiner, soft hyphen or byte-order mark pasted
+// inside a name. They stay inside the word and fold to nothing, so
+// "Ra\u200bhul" is "rahul".
+func isInvisible(r rune) bool {
+	return r == 0x200B || r == 0x2060 || r == 0xFEFF || r == 0x00AD
 }

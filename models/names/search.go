@@ -5,7 +5,8 @@ package names
 // search can be as lenient as Compare:
 //
 //   - a word written in a script that drops the inherent vowel, with every
-//     inherent vowel kept (जवहर → javahar; Compare reads it both ways);
+//     inherent vowel kept, and with all but a final one (जवहर → javahara,
+//     javahar; Compare reads it these ways too);
 //   - every two neighbouring words written as one, soft words included
 //     ("Arun Kumar" → arunkumar, met by "अरुणकुमार"; Compare joins them too).
 //
@@ -30,6 +31,9 @@ func SearchKeys(name string) []string {
 		}
 		out = append(out, k)
 	}
+	if len(names) > maxNames {
+		names = names[:maxNames]
+	}
 	for _, ns := range names {
 		all := ns.alls(toks)
 		if len(all) > maxTokens {
@@ -39,6 +43,9 @@ func SearchKeys(name string) []string {
 			t := &all[i]
 			if t.full != "" && !t.drop {
 				add(t.full)
+				if n := len(t.full); n > 2 && t.full[n-1] == 'a' && !isVowel(t.full[n-2]) {
+					add(t.full[:n-1]) // the final vowel not written (अरविंद, Aravind)
+				}
 			}
 			if i+1 < len(all) && !t.initial && !all[i+1].initial {
 				u := &all[i+1]
