@@ -966,7 +966,9 @@ func (x *AttributeIndex) Close() error {
 //	         unknown excludes nothing): names and marks are indexed per
 //	         partition, so the name clauses search only these
 //	must     when q has name tokens: at least one agrees, folded, by
-//	         phonetic key, or within one edit (tokens of 5+ letters), or a
+//	         phonetic key (names.SearchKeys included), or token or key
+//	         within the edits names.Compare allows (nameFuzziness,
+//	         keyFuzziness); initials only rank; or a
 //	         mark agrees at type/region precision; a query without names
 //	         matches every record of its partitions the filters let through
 //	filter   when q's age is known: birth years overlap within a tolerance
@@ -1073,10 +1075,20 @@ func queryNameTerms(ns []string) (tokens, keys []string) {
 	return tokens, keys
 }
 
+// nameFuzziness is the edit distance a name token or phonetic key of n
+// letters is searched with: what names.Compare's fuzzy level allows a
+// word of that length (1 from 4 letters, 2 from 7), each of its edits
+// costing at least one.
+func nameFuzziness(n int) int {
+	return max(1, names.MaxEdits(n))
+}
+
 // keyFuzziness is the edit distance a phonetic key of n letters is
-// searched with: 1, or 2 from 8 letters.
+// searched with. A key is shorter than its word (Rakkiah's is rakia), and
+// Compare allows the edits of the word's length on keys too: 1 for 4
+// letters, 2 from 5.
 func keyFuzziness(n int) int {
-	if n >= 8 {
+	if n >= 5 {
 		return 2
 	}
 	return 1
@@ -1102,14 +1114,35 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	for _, k := range keys {
 		cq.phonetic[k] = true
 	}
+	// Initials gate nothing: names.Compare needs a whole word to agree, and
+	// a query's initial is on thousands of records. They only rank.
+	words, wordKeys := make([]string, 0, len(tokens)), make([]string, 0, len(keys))
+	var initials []string
+	for _, t := range tokens {
+		if len(t) == 1 {
+			initials = append(initials, t)
+		} else {
+			words = append(words, t)
+		}
+	}
+	for _, k := range keys {
+		if len(k) > 1 {
+			wordKeys = append(wordKeys, k)
+		}
+	}
+	nameGated := false
 	for _, p := range parts {
-		ts, ks := ng.prune(p, tokens, keys)
+		for _, t := range initials {
+			should = append(should, termQuery(attrPrefixName+p, t, boostFolded))
+		}
+		ts, ks := ng.prune(p, words, wordKeys)
+		nameGated = nameGated || len(ts)+len(ks) > 0
 		for _, t := range ts {
 			gate = append(gate, termQuery(attrPrefixName+p, t, boostFolded))
-			if n := utf8.RuneCountInString(t); n >= 5 && n <= attrMaxFuzzyRunes {
+			if n := utf8.RuneCountInString(t); n >= 4 && n <= attrMaxFuzzyRunes {
 				fz := query.NewFuzzyQuery(t)
 				fz.SetField(attrPrefixName + p)
-				fz.SetFuzziness(1)
+				fz.SetFuzziness(nameFuzziness(n))
 				fz.SetBoost(boostFuzzy)
 				gate = append(gate, fz)
 			}
@@ -1117,8 +1150,8 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 		for _, k := range ks {
 			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
 			// As lenient as names.Compare, which also compares keys by
-			// spelling distance: one edit from 5 letters, two from 8.
-			if n := len(k); n >= 5 && n <= attrMaxFuzzyRunes && k[0] != '~' {
+			// spelling distance.
+			if n := len(k); n >= 4 && n <= attrMaxFuzzyRunes && k[0] != '~' {
 				fz := query.NewFuzzyQuery(k)
 				fz.SetField(attrPrefixPhonetic + p)
 				fz.SetFuzziness(keyFuzziness(n))
@@ -1152,7 +1185,7 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	}
 
 	bq := query.NewBooleanQuery(nil, nil, []query.Query{termQuery(attrFieldStatus, string(models.StatusClosed), 1)})
-	if len(tokens) > 0 {
+	if nameGated {
 		// The name gate drives the search, in q's partitions only; the
 		// age filter tests its hits (Bleve filters do not score).
 		bq.AddMust(query.NewDisjunctionQuery(gate))
@@ -1160,9 +1193,9 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 			bq.AddFilter(age)
 		}
 	} else {
-		// No names: the partitions (with the age test when q's age is
-		// known) drive, at a near-zero boost so that they do not rank;
-		// marks only rank.
+		// No names (or initials only): the partitions (with the age test
+		// when q's age is known) drive, at a near-zero boost so that they
+		// do not rank; marks and initials only rank.
 		must := ageFilter(q, parts, boostFilterOnly)
 		if must == nil {
 			ps := make([]query.Query, len(parts))

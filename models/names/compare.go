@@ -440,24 +440,25 @@ func tokenLevel(a, b *tok) (Level, int) {
 		}
 	}
 	k := maxEdits(min(len(a.fold), len(b.fold)))
-	if alt {
-		k = max(k, maxEdits(min(len(x.full), len(y.fold))))
-	}
-	if k == 0 {
-		return LevelNone, 0
-	}
-	d := spellingWithin(a.fold, b.fold, k)
-	if d > k {
-		d = spellingWithin(a.key, b.key, k)
-	}
-	if d > k && tamil {
-		d = spellingWithin(a.loose, b.loose, k)
-	}
-	if d > k && alt {
-		d = min(spellingWithin(x.full, y.fold, k), spellingWithin(x.fullKey, y.key, k))
+	d := k + 1
+	if k > 0 {
+		d = spellingWithin(a.fold, b.fold, k)
+		if d > k {
+			d = spellingWithin(a.key, b.key, k)
+		}
+		if d > k && tamil {
+			d = spellingWithin(a.loose, b.loose, k)
+		}
 	}
 	if d <= k {
 		return LevelFuzzy, d
+	}
+	if alt {
+		if ka := maxEdits(min(len(x.full), len(y.fold))); ka > 0 {
+			if d = min(spellingWithin(x.full, y.fold, ka), spellingWithin(x.fullKey, y.key, ka)); d <= ka {
+				return LevelFuzzy, d
+			}
+		}
 	}
 	return LevelNone, 0
 }
