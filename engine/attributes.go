@@ -232,6 +232,10 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 		// A family name on each side disagrees: its own, weaker level.
 		fc.Level = NamePartial
 		words += "; other words of the names differ"
+	case c.Level == names.LevelFolded && indicWritten(c.A) != indicWritten(c.B):
+		// Written in two scripts, a name cannot agree more than folded:
+		// that is the same name, as exact is within one script.
+		fc.Level = string(names.LevelExact)
 	case c.Subset && c.Level != names.LevelNone:
 		// One name has words the other lacks: strangers agree on part of
 		// a name more often than on all of it, so one level weaker.
@@ -266,6 +270,21 @@ func subsetLevel(l names.Level) names.Level {
 // together overcount (see below); a fixed factor only orders full
 // agreement above agreement on part of a name.
 const furtherWordFactor = 0.25
+
+// leftInitialFactor is how much each initial without a partner ("Balu" /
+// "Balu M G") raises the chance that strangers agree: half as much again,
+// so that the name written alike without it ranks first.
+const leftInitialFactor = 1.5
+
+// indicWritten reports whether s has a letter of an Indic script.
+func indicWritten(s string) bool {
+	for _, r := range s {
+		if r >= 0x0900 && r <= 0x0D7F {
+			return true
+		}
+	}
+	return false
+}
 
 // nameTermFrequency is the frequency of the agreeing given-name token: the
 // first token of the missing child's agreeing name when it is among the
@@ -316,6 +335,9 @@ func nameTermFrequency(c names.Comparison, freq NameFrequency) float64 {
 		if m := &c.Matched[i]; m != pick && m.Level != names.LevelInitial && len(names.Fold(m.A)) > 1 && len(names.Fold(m.B)) > 1 {
 			f *= furtherWordFactor
 		}
+	}
+	for range c.LeftInitials {
+		f *= leftInitialFactor
 	}
 	return min(f, 1)
 }

@@ -285,8 +285,10 @@ func TestCompareNames(t *testing.T) {
 		tf     bool
 	}{
 		{"Puja", "Puja", names.LevelExact, "names: 'Puja' ~ 'Puja' (identical, ignoring case)", true},
-		{"Puja", "पूजा", names.LevelFolded, "names: 'Puja' ~ 'पूजा' (same after script folding)", true},
-		{"Puja Kumari", "पूजा", names.LevelFolded, "names: 'Puja Kumari' ~ 'पूजा' (same after script folding)", true},
+		// In two scripts, the same name after folding is as exact as it gets.
+		{"Puja", "पूजा", names.LevelExact, "names: 'Puja' ~ 'पूजा' (same after script folding)", true},
+		{"Puja Kumari", "पूजा", names.LevelExact, "names: 'Puja Kumari' ~ 'पूजा' (same after script folding)", true},
+		{"पूजा", "पुजा", names.LevelFolded, "names: 'पूजा' ~ 'पुजा' (same after script folding)", true},
 		{"Puja", "Rekha", names.LevelNone, "names: 'Puja' vs 'Rekha' (no name agrees)", false},
 		// Family names differ: the partial level, weighed without term frequency.
 		{"PUJA Sharma", "Puja Verma", NamePartial, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", false},
@@ -342,7 +344,7 @@ func TestNamesWithoutIdentifyingWordsAreNoEvidence(t *testing.T) {
 		}
 	}
 	// With an identifying name beside it, the title-only name is left out.
-	if c := compareNames([]string{"Shri", "Rahul"}, []string{"राहुल"}, nil); c.Level != string(names.LevelFolded) {
-		t.Errorf("Shri + Rahul against राहुल: level %q, want folded", c.Level)
+	if c := compareNames([]string{"Shri", "Rahul"}, []string{"राहुल"}, nil); c.Level != string(names.LevelExact) {
+		t.Errorf("Shri + Rahul against राहुल: level %q, want exact (one name in two scripts)", c.Level)
 	}
 }

@@ -16,6 +16,9 @@ type Comparison struct {
 	// the other lacks ("Balu" / "Balu Raman"): agreement on part of the
 	// longer name, more often by chance than on all of it.
 	Subset bool
+	// LeftInitials counts the initials of both names that found no
+	// partner ("Balu" / "Balu M G": 2).
+	LeftInitials int
 	// Coverage is the share of both names' tokens that matched, 2·matched
 	// / (tokens of A + tokens of B): 1 when every word has a partner.
 	Coverage float64
@@ -167,6 +170,9 @@ func better(c, d Comparison) bool {
 	}
 	if c.Subset != d.Subset {
 		return !c.Subset
+	}
+	if c.LeftInitials != d.LeftInitials {
+		return c.LeftInitials < d.LeftInitials
 	}
 	if c.Coverage != d.Coverage {
 		return c.Coverage > d.Coverage
@@ -360,11 +366,12 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 		return none
 	}
 	out := Comparison{
-		Level:    weakest,
-		Partial:  leftX > 0 && leftY > 0,
-		Subset:   (wordsX > 0) != (wordsY > 0) && !(leftX > 0 && leftY > 0),
-		Coverage: float64(2*len(chosen)) / float64(len(xs)+len(ys)),
-		Matched:  make([]TokenMatch, 0, len(chosen)),
+		Level:        weakest,
+		Partial:      leftX > 0 && leftY > 0,
+		Subset:       (wordsX > 0) != (wordsY > 0) && !(leftX > 0 && leftY > 0),
+		LeftInitials: leftX - wordsX + leftY - wordsY,
+		Coverage:     float64(2*len(chosen)) / float64(len(xs)+len(ys)),
+		Matched:      make([]TokenMatch, 0, len(chosen)),
 	}
 	for _, c := range chosen {
 		out.Matched = append(out.Matched, TokenMatch{A: xs[c.i].text(), B: ys[c.j].text(), Level: c.level, Distance: c.dist})
