@@ -228,6 +228,12 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 	}
 	words := nameWords(c.Level, c.Matched)
 	switch {
+	case c.Partial && c.Level != names.LevelNone && wholeWordsAgreeing(c) >= 2:
+		// Two words agree and another differs ("Badal Chandra Paul" /
+		// "Badal Chandra Pal"): strangers rarely share two words, so it
+		// weighs as a spelling difference, not as a shared given name.
+		fc.Level = string(names.LevelFuzzy)
+		words += "; another word differs"
 	case c.Partial && c.Level != names.LevelNone:
 		// A family name on each side disagrees: its own, weaker level.
 		fc.Level = NamePartial
@@ -270,6 +276,18 @@ func subsetLevel(l names.Level) names.Level {
 // together overcount (see below); a fixed factor only orders full
 // agreement above agreement on part of a name.
 const furtherWordFactor = 0.25
+
+// wholeWordsAgreeing counts the agreeing pairs of whole words (not
+// initials) of a comparison.
+func wholeWordsAgreeing(c names.Comparison) int {
+	n := 0
+	for _, m := range c.Matched {
+		if m.Level != names.LevelInitial && len(names.Fold(m.A)) > 1 && len(names.Fold(m.B)) > 1 {
+			n++
+		}
+	}
+	return n
+}
 
 // leftInitialFactor is how much each initial without a partner ("Balu" /
 // "Balu M G") raises the chance that strangers agree: half as much again,

@@ -292,6 +292,8 @@ func TestCompareNames(t *testing.T) {
 		{"Puja", "Rekha", names.LevelNone, "names: 'Puja' vs 'Rekha' (no name agrees)", false},
 		// Family names differ: the partial level, weighed without term frequency.
 		{"PUJA Sharma", "Puja Verma", NamePartial, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", false},
+		// Two words agree and a third differs: a spelling difference.
+		{"Badal Chandra Ghosh", "Badal Chandra Bose", names.LevelFuzzy, "names: 'Badal Chandra Ghosh' ~ 'Badal Chandra Bose' (identical, ignoring case; another word differs)", false},
 		// One name has a word the other lacks: one level weaker.
 		{"Puja", "Puja Sharma", names.LevelFolded, "names: 'Puja' ~ 'Puja Sharma' (identical, ignoring case; one name has words the other lacks)", true},
 		{"Puja S", "S. Puja", names.LevelExact, "names: 'Puja S' ~ 'S. Puja' (identical, ignoring case)", true},
