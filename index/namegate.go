@@ -3,8 +3,6 @@ package index
 import (
 	"context"
 	"slices"
-
-	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // Common names cost retrieval the most and tell it the least: at a
@@ -21,11 +19,6 @@ import (
 // terms must reach before the rest are left out.
 const pruneTargetPerHit = 64
 
-// Listed family names (names.IsFamilyKey) go last, whatever their
-// counts: names.Compare never lets a family name agree alone while a given
-// name is left over, so a gate of "Mondal" for "Ayan Mondal" would drop
-// the record "Ayan", the one the scorer ranks first.
-
 // nameGate decides which name terms gate a query in each partition.
 type nameGate struct {
 	// docFreq is the number of documents with term in field; nil keeps
@@ -36,8 +29,7 @@ type nameGate struct {
 }
 
 // prune returns the folded tokens and phonetic keys that gate partition
-// part: given names before family names, rarest first, until they reach
-// ng.enough documents, at least one.
+// part: rarest first until they reach ng.enough documents, at least one.
 // Order within each list is kept.
 func (ng nameGate) prune(part string, tokens, keys []string) (keptTokens, keptKeys []string) {
 	if ng.docFreq == nil || len(tokens)+len(keys) <= 1 {
@@ -45,24 +37,18 @@ func (ng nameGate) prune(part string, tokens, keys []string) (keptTokens, keptKe
 	}
 	type term struct {
 		phonetic bool
-		family   bool
 		i        int
 		df       uint64
 	}
 	terms := make([]term, 0, len(tokens)+len(keys))
 	for i, t := range tokens {
-		terms = append(terms, term{false, names.IsFamilyKey(names.Key(t)), i, ng.docFreq(attrPrefixName+part, t)})
+		terms = append(terms, term{false, i, ng.docFreq(attrPrefixName+part, t)})
 	}
 	for i, k := range keys {
-		terms = append(terms, term{true, names.IsFamilyKey(k), i, ng.docFreq(attrPrefixPhonetic+part, k)})
+		terms = append(terms, term{true, i, ng.docFreq(attrPrefixPhonetic+part, k)})
 	}
 	slices.SortStableFunc(terms, func(a, b term) int {
 		switch {
-		case a.family != b.family:
-			if b.family {
-				return -1
-			}
-			return 1
 		case a.df < b.df:
 			return -1
 		case a.df > b.df:

@@ -20,9 +20,7 @@ func TestNameGatePrunesCommonTerms(t *testing.T) {
 		keys       []string
 		docFreqNil bool
 	}{
-		// yadav is a family name: it goes after the given names, however rare.
-		{enough: 5000, tokens: []string{"pooja"}, keys: []string{"PJ", "YTF"}},
-		{enough: 300_000, tokens: []string{"pooja", "kumari"}, keys: []string{"PJ", "KMR", "YTF"}},
+		{enough: 5000, tokens: []string{"pooja", "yadav"}, keys: []string{"PJ"}},
 		{enough: 1000, tokens: []string{"pooja"}, keys: []string{"PJ"}},
 		{enough: 500, tokens: []string{"pooja"}, keys: nil},
 		{enough: 1_000_000, tokens: tokens, keys: keys},

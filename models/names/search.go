@@ -58,9 +58,3 @@ func SearchKeys(name string) []string {
 	}
 	return out
 }
-
-// IsFamilyKey reports whether a phonetic key (Key) is that of a listed
-// family, clan or caste name (data/family.txt). Compare never lets such a
-// name agree alone while a given name is left over, so a search can leave
-// it out first when it must leave something out.
-func IsFamilyKey(key string) bool { return lists.family[key] }
