@@ -169,6 +169,10 @@ const (
 	boostFolded   = 0.1
 	boostPhonetic = 2.0
 	boostFuzzy    = 1.0
+	// An agreeing initial only ranks (it gates nothing), but among the
+	// thousands who share a common given name it is what sets the true
+	// record apart ("X. Priya"), as it does for the scorer.
+	boostInitial  = 2.0
 	boostMarkSide = 2.0 // type/region/side
 	boostMarkArea = 1.5 // type/region
 	boostMarkType = 0.3 // type alone: common, weak
@@ -1131,7 +1135,7 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	nameGated := false
 	for _, p := range parts {
 		for _, t := range initials {
-			should = append(should, termQuery(attrPrefixName+p, t, boostFolded))
+			should = append(should, termQuery(attrPrefixName+p, t, boostInitial))
 		}
 		ts, ks := ng.prune(p, words, wordKeys)
 		nameGated = nameGated || len(ts)+len(ks) > 0
