@@ -239,8 +239,12 @@ func TestAttributeNameTermFrequency(t *testing.T) {
 			Matched: []names.TokenMatch{{A: "puja", B: "pooja", Level: names.LevelPhonetic}}}, freq, 0.03},
 		{"unknown frequencies", names.Comparison{Level: names.LevelExact, A: "puja", B: "puja",
 			Matched: []names.TokenMatch{{A: "puja", B: "puja", Level: names.LevelExact}}}, nil, 0},
-		{"fuzzy tokens are not counted", names.Comparison{Level: names.LevelExact, A: "rani", B: "rani",
-			Matched: []names.TokenMatch{{A: "rni", B: "rani", Level: names.LevelFuzzy}, {A: "rani", B: "rani", Level: names.LevelExact}}}, freq, 0.001},
+		{"fuzzy tokens are not picked, but agree as a further word", names.Comparison{Level: names.LevelExact, A: "rani", B: "rani",
+			Matched: []names.TokenMatch{{A: "rnii", B: "rani", Level: names.LevelFuzzy}, {A: "rani", B: "rani", Level: names.LevelExact}}}, freq, 0.001 * furtherWordFactor},
+		{"a further agreeing word", names.Comparison{Level: names.LevelExact, A: "puja sharma", B: "puja sharma",
+			Matched: []names.TokenMatch{{A: "puja", B: "puja", Level: names.LevelExact}, {A: "sharma", B: "sharma", Level: names.LevelExact}}}, freq, 0.02 * furtherWordFactor},
+		{"an initial is not a further word", names.Comparison{Level: names.LevelExact, A: "puja s", B: "puja s",
+			Matched: []names.TokenMatch{{A: "puja", B: "puja", Level: names.LevelExact}, {A: "s", B: "s", Level: names.LevelExact}}}, freq, 0.02},
 		{"out-of-range frequency clamped", names.Comparison{Level: names.LevelExact, A: "x", B: "x",
 			Matched: []names.TokenMatch{{A: "x", B: "x", Level: names.LevelExact}}}, tableFrequency{"x": 7}, 1},
 	}
@@ -277,11 +281,18 @@ func TestCompareNames(t *testing.T) {
 		tf     bool
 	}{
 		{"Puja", "Puja", names.LevelExact, "names: 'Puja' ~ 'Puja' (identical, ignoring case)", true},
-		{"Puja", "पूजा", names.LevelFolded, "names: 'Puja' ~ 'पूजा' (same after script folding)", true},
-		{"Puja Kumari", "पूजा", names.LevelFolded, "names: 'Puja Kumari' ~ 'पूजा' (same after script folding)", true},
+		// In two scripts, the same name after folding is as exact as it gets.
+		{"Puja", "पूजा", names.LevelExact, "names: 'Puja' ~ 'पूजा' (same after script folding)", true},
+		{"Puja Kumari", "पूजा", names.LevelExact, "names: 'Puja Kumari' ~ 'पूजा' (same after script folding)", true},
+		{"पूजा", "पुजा", names.LevelFolded, "names: 'पूजा' ~ 'पुजा' (same after script folding)", true},
 		{"Puja", "Rekha", names.LevelNone, "names: 'Puja' vs 'Rekha' (no name agrees)", false},
 		// Family names differ: the partial level, weighed without term frequency.
 		{"PUJA Sharma", "Puja Verma", NamePartial, "names: 'PUJA Sharma' ~ 'Puja Verma' (identical, ignoring case; other words of the names differ)", false},
+		// Two words agree and a third differs: a spelling difference.
+		{"Badal Chandra Ghosh", "Badal Chandra Bose", names.LevelFuzzy, "names: 'Badal Chandra Ghosh' ~ 'Badal Chandra Bose' (identical, ignoring case; another word differs)", false},
+		// One name has a word the other lacks: one level weaker.
+		{"Puja", "Puja Sharma", names.LevelFolded, "names: 'Puja' ~ 'Puja Sharma' (identical, ignoring case; one name has words the other lacks)", true},
+		{"Puja S", "S. Puja", names.LevelExact, "names: 'Puja S' ~ 'S. Puja' (identical, ignoring case)", true},
 	}
 	for _, tt := range tests {
 		c := compareNames([]string{tt.a}, []string{tt.b}, freq)
@@ -312,5 +323,26 @@ func TestFoldLabel(t *testing.T) {
 		if got := foldLabel(in); got != want {
 			t.Errorf("foldLabel(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A name that is only a title, a relation or punctuation is no evidence:
+// no level, not "none" (which would count against the pair).
+func TestNamesWithoutIdentifyingWordsAreNoEvidence(t *testing.T) {
+	for _, tt := range []struct{ a, b []string }{
+		{[]string{"Shri"}, []string{"Rahul"}},
+		{[]string{"Rahul"}, []string{"S/O"}},
+		{[]string{"।"}, []string{"."}},
+		{[]string{"(दिवंगत)"}, []string{"Late"}},
+		{[]string{"श्रीमती", "पुत्री"}, []string{"Pooja"}},
+	} {
+		c := compareNames(tt.a, tt.b, nil)
+		if c.Level != "" || !strings.Contains(c.Detail, "only titles, relations or punctuation") {
+			t.Errorf("compareNames(%q, %q) = %+v; want no evidence, saying why", tt.a, tt.b, c)
+		}
+	}
+	// With an identifying name beside it, the title-only name is left out.
+	if c := compareNames([]string{"Shri", "Rahul"}, []string{"राहुल"}, nil); c.Level != string(names.LevelExact) {
+		t.Errorf("Shri + Rahul against राहुल: level %q, want exact (one name in two scripts)", c.Level)
 	}
 }

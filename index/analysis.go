@@ -26,20 +26,20 @@ import (
 // terms and queried terms cannot drift apart.
 const (
 	analyzerNameFolded   = "trackmatch_name_folded"   // names.Tokens: one folded token per name word
-	analyzerNamePhonetic = "trackmatch_name_phonetic" // names.Tokens, then names.Key and a tagged names.LooseKey of each
+	analyzerNamePhonetic = "trackmatch_name_phonetic" // phoneticTerms: names.Key and a tagged names.LooseKey of each token, and names.SearchKeys
 	analyzerPlace        = "trackmatch_place"         // a whole state or district as one folded term
 	analyzerMarks        = "trackmatch_marks"         // marks.Parse: type, type/region, type/region/side
 
-	tokenizerName       = "trackmatch_name"
-	tokenizerMarks      = "trackmatch_marks"
-	tokenFilterPhonetic = "trackmatch_phonetic"
-	tokenFilterPlace    = "trackmatch_place_fold"
+	tokenizerName         = "trackmatch_name"
+	tokenizerNamePhonetic = "trackmatch_name_phonetic"
+	tokenizerMarks        = "trackmatch_marks"
+	tokenFilterPlace      = "trackmatch_place_fold"
 )
 
 // analysisVersion is bumped whenever the mapping or the meaning of an
 // analyzer changes in this package. Changes in models/names or models/marks
 // are caught without a bump by analysisFingerprint.
-const analysisVersion = 2
+const analysisVersion = 3
 
 func init() {
 	must := func(err error) {
@@ -53,14 +53,14 @@ func init() {
 	must(registry.RegisterTokenizer(tokenizerMarks, func(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
 		return termsTokenizer(markTerms), nil
 	}))
-	must(registry.RegisterTokenFilter(tokenFilterPhonetic, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
-		return phoneticFilter{}, nil
+	must(registry.RegisterTokenizer(tokenizerNamePhonetic, func(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
+		return termsTokenizer(phoneticTerms), nil
 	}))
 	must(registry.RegisterTokenFilter(tokenFilterPlace, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return mapFilter(placeTerm), nil
 	}))
 	must(registry.RegisterAnalyzer(analyzerNameFolded, analyzerOf(tokenizerName)))
-	must(registry.RegisterAnalyzer(analyzerNamePhonetic, analyzerOf(tokenizerName, tokenFilterPhonetic)))
+	must(registry.RegisterAnalyzer(analyzerNamePhonetic, analyzerOf(tokenizerNamePhonetic)))
 	must(registry.RegisterAnalyzer(analyzerPlace, analyzerOf(single.Name, tokenFilterPlace)))
 	must(registry.RegisterAnalyzer(analyzerMarks, analyzerOf(tokenizerMarks)))
 }
@@ -105,40 +105,12 @@ func (f termsTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	return ts
 }
 
-// tokenTamil marks the tokens of a name written in Tamil letters, which do
-// not mark voicing: the phonetic filter adds a voicing-blind key for them.
-const tokenTamil analysis.TokenType = 100
-
-// nameTokenizer is the name analysis: nameTerms, with tokens of a name
-// written in Tamil typed tokenTamil.
+// nameTokenizer is the folded-name analysis: nameTerms.
 type nameTokenizer struct{}
 
 // Tokenize implements analysis.Tokenizer.
 func (nameTokenizer) Tokenize(input []byte) analysis.TokenStream {
-	s := string(input)
-	ts := termsTokenizer(nameTerms).Tokenize(input)
-	if writtenInTamil(s) {
-		for _, t := range ts {
-			t.Type = tokenTamil
-		}
-	}
-	return ts
-}
-
-// phoneticFilter replaces each token with its phonetic keys (phoneticKeys).
-type phoneticFilter struct{}
-
-// Filter implements analysis.TokenFilter.
-func (phoneticFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
-	out := make(analysis.TokenStream, 0, 2*len(in))
-	for _, t := range in {
-		for _, k := range phoneticKeys(string(t.Term), t.Type == tokenTamil) {
-			c := *t
-			c.Term = []byte(k)
-			out = append(out, &c)
-		}
-	}
-	return out
+	return termsTokenizer(nameTerms).Tokenize(input)
 }
 
 // mapFilter rewrites each token's term; tokens that map to "" are dropped.
@@ -170,12 +142,23 @@ func nameTerms(name string) []string {
 }
 
 // phoneticTerms is the phonetic-name analysis of one name: the phonetic
-// keys of each of its tokens.
+// keys of each of its tokens, then its names.SearchKeys (words joined,
+// inherent vowels kept) not already among them.
 func phoneticTerms(name string) []string {
 	tamil := writtenInTamil(name)
 	var out []string
+	seen := map[string]bool{}
 	for _, t := range nameTerms(name) {
-		out = append(out, phoneticKeys(t, tamil)...)
+		for _, k := range phoneticKeys(t, tamil) {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, k := range names.SearchKeys(name) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
 	}
 	return out
 }

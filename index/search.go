@@ -169,6 +169,10 @@ const (
 	boostFolded   = 0.1
 	boostPhonetic = 2.0
 	boostFuzzy    = 1.0
+	// An agreeing initial only ranks (it gates nothing), but among the
+	// thousands who share a common given name it is what sets the true
+	// record apart ("X. Priya"), as it does for the scorer.
+	boostInitial  = 2.0
 	boostMarkSide = 2.0 // type/region/side
 	boostMarkArea = 1.5 // type/region
 	boostMarkType = 0.3 // type alone: common, weak
@@ -966,7 +970,9 @@ func (x *AttributeIndex) Close() error {
 //	         unknown excludes nothing): names and marks are indexed per
 //	         partition, so the name clauses search only these
 //	must     when q has name tokens: at least one agrees, folded, by
-//	         phonetic key, or within one edit (tokens of 5+ letters), or a
+//	         phonetic key (names.SearchKeys included), or token or key
+//	         within the edits names.Compare allows (nameFuzziness,
+//	         keyFuzziness); initials only rank; or a
 //	         mark agrees at type/region precision; a query without names
 //	         matches every record of its partitions the filters let through
 //	filter   when q's age is known: birth years overlap within a tolerance
@@ -1066,9 +1072,29 @@ func queryNameTerms(ns []string) (tokens, keys []string) {
 				addKey(l)
 			}
 		}
+		for _, k := range names.SearchKeys(n) {
+			addKey(k)
+		}
 	}
 	return tokens, keys
 }
+
+// nameFuzziness is the edit distance a name token of n letters (5 or
+// more) is searched with: what names.Compare's fuzzy level allows a word
+// of that length (1, 2 from 7 letters), each of its edits costing at
+// least one.
+func nameFuzziness(n int) int {
+	return max(1, names.MaxEdits(n))
+}
+
+// keyFuzziness is the edit distance a phonetic key of n letters is
+// searched with: 1. A key is shorter than its word (Rakkiah's is rakia)
+// and Compare allows the edits of the word's length on keys too, but two
+// edits on a key reach so many terms that the search costs several times
+// more (Retrieval100k: 2.4x the CPU with 2 from 5 letters, 2x from 7);
+// the retrieval test against a full scan (engine/eval) measures what one
+// edit leaves out: 16 of 1,047 dev queries.
+func keyFuzziness(int) int { return 1 }
 
 // newCandidateQuery builds the query documented on Candidates, its name
 // gate pruned by ng.
@@ -1090,20 +1116,50 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	for _, k := range keys {
 		cq.phonetic[k] = true
 	}
+	// Initials gate nothing: names.Compare needs a whole word to agree, and
+	// a query's initial is on thousands of records. They only rank.
+	words, wordKeys := make([]string, 0, len(tokens)), make([]string, 0, len(keys))
+	var initials []string
+	for _, t := range tokens {
+		if len(t) == 1 {
+			initials = append(initials, t)
+		} else {
+			words = append(words, t)
+		}
+	}
+	for _, k := range keys {
+		if len(k) > 1 {
+			wordKeys = append(wordKeys, k)
+		}
+	}
+	nameGated := false
 	for _, p := range parts {
-		ts, ks := ng.prune(p, tokens, keys)
+		for _, t := range initials {
+			should = append(should, termQuery(attrPrefixName+p, t, boostInitial))
+		}
+		ts, ks := ng.prune(p, words, wordKeys)
+		nameGated = nameGated || len(ts)+len(ks) > 0
 		for _, t := range ts {
 			gate = append(gate, termQuery(attrPrefixName+p, t, boostFolded))
 			if n := utf8.RuneCountInString(t); n >= 5 && n <= attrMaxFuzzyRunes {
 				fz := query.NewFuzzyQuery(t)
 				fz.SetField(attrPrefixName + p)
-				fz.SetFuzziness(1)
+				fz.SetFuzziness(nameFuzziness(n))
 				fz.SetBoost(boostFuzzy)
 				gate = append(gate, fz)
 			}
 		}
 		for _, k := range ks {
 			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
+			// As lenient as names.Compare, which also compares keys by
+			// spelling distance.
+			if n := len(k); n >= 5 && n <= attrMaxFuzzyRunes && k[0] != '~' {
+				fz := query.NewFuzzyQuery(k)
+				fz.SetField(attrPrefixPhonetic + p)
+				fz.SetFuzziness(keyFuzziness(n))
+				fz.SetBoost(boostFuzzy)
+				gate = append(gate, fz)
+			}
 		}
 	}
 	mts := markTerms(q.Marks)
@@ -1131,7 +1187,7 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	}
 
 	bq := query.NewBooleanQuery(nil, nil, []query.Query{termQuery(attrFieldStatus, string(models.StatusClosed), 1)})
-	if len(tokens) > 0 {
+	if nameGated {
 		// The name gate drives the search, in q's partitions only; the
 		// age filter tests its hits (Bleve filters do not score).
 		bq.AddMust(query.NewDisjunctionQuery(gate))
@@ -1139,9 +1195,9 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 			bq.AddFilter(age)
 		}
 	} else {
-		// No names: the partitions (with the age test when q's age is
-		// known) drive, at a near-zero boost so that they do not rank;
-		// marks only rank.
+		// No names (or initials only): the partitions (with the age test
+		// when q's age is known) drive, at a near-zero boost so that they
+		// do not rank; marks and initials only rank.
 		must := ageFilter(q, parts, boostFilterOnly)
 		if must == nil {
 			ps := make([]query.Query, len(parts))

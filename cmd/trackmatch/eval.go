@@ -62,6 +62,9 @@ type evalOptions struct {
 
 // runEval implements `trackmatch eval`.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "names" {
+		return runEvalNames(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o evalOptions

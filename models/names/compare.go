@@ -12,6 +12,13 @@ type Comparison struct {
 	// or middle name disagrees. It is weaker evidence than the same level
 	// without it; the scorer should weigh it as its own band.
 	Partial bool
+	// Subset is set when only one name keeps whole words (not initials)
+	// the other lacks ("Balu" / "Balu Raman"): agreement on part of the
+	// longer name, more often by chance than on all of it.
+	Subset bool
+	// LeftInitials counts the initials of both names that found no
+	// partner ("Balu" / "Balu M G": 2).
+	LeftInitials int
 	// Coverage is the share of both names' tokens that matched, 2·matched
 	// / (tokens of A + tokens of B): 1 when every word has a partner.
 	Coverage float64
@@ -46,7 +53,7 @@ const (
 //  3. If no given name agrees (as a word or an initial) and a given name is
 //     left over on either side, the level is none: "Rahul Sharma" / "Sunil
 //     Sharma", and "Sharma" / "Rahul Sharma". A family name is one listed in
-//     family.txt or, when words are left over on both sides, the last word
+//     family.txt or, when whole words (not initials) are left over on both sides, the last word
 //     of both names ("Rahul Jaiswal" / "Sunil Jaiswal").
 //  4. Otherwise the level is the weakest level among the paired tokens: all
 //     words of the shorter name must agree at least that well. An initial
@@ -161,6 +168,12 @@ func better(c, d Comparison) bool {
 	if c.Partial != d.Partial {
 		return !c.Partial
 	}
+	if c.Subset != d.Subset {
+		return !c.Subset
+	}
+	if c.LeftInitials != d.LeftInitials {
+		return c.LeftInitials < d.LeftInitials
+	}
 	if c.Coverage != d.Coverage {
 		return c.Coverage > d.Coverage
 	}
@@ -214,7 +227,10 @@ func joinable(all []tok, p int, other []tok) bool {
 // joined returns the tokens of all with words p and p+1 written as one.
 func joined(all []tok, p int) []tok {
 	a, b := &all[p], &all[p+1]
-	m := tok{fold: a.fold + b.fold, tamil: a.tamil || b.tamil}
+	m := tok{fold: a.fold + b.fold, tamil: a.tamil || b.tamil, indic: a.indic && b.indic}
+	if a.full != "" || b.full != "" {
+		m.full = a.fullOr() + b.fullOr()
+	}
 	m.key = lists.key(m.fold)
 	m.family = lists.family[m.key]
 	if m.tamil {
@@ -306,17 +322,24 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 		return none
 	}
 	leftX, leftY := 0, 0
+	wordsX, wordsY := 0, 0 // whole words (not initials) left over
 	leftGiven := false
 	for i, u := range usedX {
 		if !u {
 			leftX++
 			leftGiven = leftGiven || !xs[i].family
+			if !xs[i].initial {
+				wordsX++
+			}
 		}
 	}
 	for j, u := range usedY {
 		if !u {
 			leftY++
 			leftGiven = leftGiven || !ys[j].family
+			if !ys[j].initial {
+				wordsY++
+			}
 		}
 	}
 	whole, given := false, false
@@ -335,7 +358,7 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 		}
 		whole = true
 		lastBoth := c.i == len(xs)-1 && c.j == len(ys)-1 && len(xs) > 1 && len(ys) > 1
-		if !xs[c.i].family && !ys[c.j].family && !(lastBoth && leftX > 0 && leftY > 0) {
+		if !xs[c.i].family && !ys[c.j].family && !(lastBoth && wordsX > 0 && wordsY > 0) {
 			given = true
 		}
 	}
@@ -343,10 +366,12 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 		return none
 	}
 	out := Comparison{
-		Level:    weakest,
-		Partial:  leftX > 0 && leftY > 0,
-		Coverage: float64(2*len(chosen)) / float64(len(xs)+len(ys)),
-		Matched:  make([]TokenMatch, 0, len(chosen)),
+		Level:        weakest,
+		Partial:      leftX > 0 && leftY > 0,
+		Subset:       (wordsX > 0) != (wordsY > 0) && !(leftX > 0 && leftY > 0),
+		LeftInitials: leftX - wordsX + leftY - wordsY,
+		Coverage:     float64(2*len(chosen)) / float64(len(xs)+len(ys)),
+		Matched:      make([]TokenMatch, 0, len(chosen)),
 	}
 	for _, c := range chosen {
 		out.Matched = append(out.Matched, TokenMatch{A: xs[c.i].text(), B: ys[c.j].text(), Level: c.level, Distance: c.dist})
@@ -359,8 +384,11 @@ func judge(xs, ys []tok, chosen []pairing, usedX, usedY []bool) Comparison {
 func tokenLevel(a, b *tok) (Level, int) {
 	if a.initial || b.initial {
 		if a.initial && b.initial {
-			if a.fold == b.fold {
+			switch {
+			case a.fold == b.fold:
 				return LevelExact, 0
+			case sameInitial(a.fold[0], b.fold[0]):
+				return LevelPhonetic, 0
 			}
 			return LevelNone, 0
 		}
@@ -368,7 +396,7 @@ func tokenLevel(a, b *tok) (Level, int) {
 		if a.initial {
 			full, ini = b, a
 		}
-		if full.fold[0] == ini.fold[0] {
+		if sameInitial(full.fold[0], ini.fold[0]) {
 			return LevelInitial, 0
 		}
 		return LevelNone, 0
@@ -395,21 +423,59 @@ func tokenLevel(a, b *tok) (Level, int) {
 			return LevelPhonetic, 0
 		}
 	}
+	// A word in a script that drops the inherent vowel against one that
+	// does not: the vowel may be written on the other side (जवहर, Jawahar;
+	// नब, Naba), so the form that keeps it is compared too, at most at the
+	// phonetic level.
+	x, y := a, b
+	if y.full != "" && !x.indic {
+		x, y = y, x
+	}
+	alt := x.full != "" && !y.indic
+	if alt {
+		if x.fullKey == "" {
+			x.fullKey = lists.key(x.full)
+		}
+		if x.full == y.fold || x.fullKey == y.key {
+			return LevelPhonetic, 0
+		}
+		// Medial vowels written, the final one not (अरविंद, Aravind).
+		if n := len(x.full); n > 2 && x.full[n-1] == 'a' && !isVowel(x.full[n-2]) && !isVowel(y.fold[len(y.fold)-1]) {
+			if x.full[:n-1] == y.fold || lists.key(x.full[:n-1]) == y.key {
+				return LevelPhonetic, 0
+			}
+		}
+	}
 	k := maxEdits(min(len(a.fold), len(b.fold)))
-	if k == 0 {
-		return LevelNone, 0
-	}
-	d := spellingWithin(a.fold, b.fold, k)
-	if d > k {
-		d = spellingWithin(a.key, b.key, k)
-	}
-	if d > k && tamil {
-		d = spellingWithin(a.loose, b.loose, k)
+	d := k + 1
+	if k > 0 {
+		d = spellingWithin(a.fold, b.fold, k)
+		if d > k {
+			d = spellingWithin(a.key, b.key, k)
+		}
+		if d > k && tamil {
+			d = spellingWithin(a.loose, b.loose, k)
+		}
 	}
 	if d <= k {
 		return LevelFuzzy, d
 	}
+	if alt {
+		if ka := maxEdits(min(len(x.full), len(y.fold))); ka > 0 {
+			if d = min(spellingWithin(x.full, y.fold, ka), spellingWithin(x.fullKey, y.key, ka)); d <= ka {
+				return LevelFuzzy, d
+			}
+		}
+	}
 	return LevelNone, 0
+}
+
+// fullOr is the token's form with every inherent vowel kept, or its fold.
+func (t *tok) fullOr() string {
+	if t.full != "" {
+		return t.full
+	}
+	return t.fold
 }
 
 func abs(x int) int {
@@ -417,4 +483,11 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// sameInitial reports whether two first letters can stand for one name:
+// the same letter, or C and S, which Tamil's one letter ச is written as
+// ("C. Sundaram", "S. Sundaram", "स. सुंदरम").
+func sameInitial(x, y byte) bool {
+	return x == y || x == 'c' && y == 's' || x == 's' && y == 'c'
 }

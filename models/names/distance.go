@@ -1,5 +1,10 @@
 package names
 
+// MaxEdits is how much spelling difference Compare's fuzzy level allows
+// between two words whose shorter folded form has n letters (maxEdits),
+// for a search that must find what Compare would accept.
+func MaxEdits(n int) int { return maxEdits(n) }
+
 // maxEdits is how much spelling difference the fuzzy level allows between
 // two tokens whose shorter folded form has n letters: none up to 3 letters
 // (Ram/Ravi, Raj/Ravi are different names), 1 for 4-6, 2 from 7.

@@ -85,7 +85,7 @@ func isWordRune(r rune) bool {
 	if r == 0x0964 || r == 0x0965 { // danda, double danda: punctuation
 		return false
 	}
-	if r >= indicFirst && r <= indicLast || r == zwj || r == zwnj || isApostrophe(r) {
+	if r >= indicFirst && r <= indicLast || r == zwj || r == zwnj || isApostrophe(r) || isInvisible(r) {
 		return true
 	}
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
@@ -116,7 +116,11 @@ func nextWord(s string, i int) (start, end, next int) {
 }
 
 // appendFoldWord folds one word (no separators inside) onto dst.
-func appendFoldWord(dst []byte, w string) []byte {
+func appendFoldWord(dst []byte, w string) []byte { return appendFoldWordSchwa(dst, w, false) }
+
+// appendFoldWordSchwa is appendFoldWord, keeping every inherent vowel of
+// Indic letters when keepSchwa is set.
+func appendFoldWordSchwa(dst []byte, w string, keepSchwa bool) []byte {
 	for i := 0; i < len(w); {
 		c := w[i]
 		if c < utf8.RuneSelf {
@@ -139,7 +143,7 @@ func appendFoldWord(dst []byte, w string) []byte {
 				}
 				j += n2
 			}
-			dst = appendIndic(dst, sc, w[i:j])
+			dst = appendIndic(dst, sc, w[i:j], keepSchwa)
 			i = j
 			continue
 		}
@@ -191,4 +195,12 @@ func appendFoldRune(dst []byte, r rune, rest string) []byte {
 		return utf8.AppendRune(dst, unicode.ToLower(r))
 	}
 	return dst
+}
+
+// isInvisible reports characters that are part of no letter and no gap: a
+// zero-width space, word joiner, soft hyphen or byte-order mark pasted
+// inside a name. They stay inside the word and fold to nothing, so
+// "Ra\u200bhul" is "rahul".
+func isInvisible(r rune) bool {
+	return r == 0x200B || r == 0x2060 || r == 0xFEFF || r == 0x00AD
 }

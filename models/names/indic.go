@@ -287,7 +287,7 @@ func isNasalCode(c uint8) bool {
 
 // appendIndic transliterates run, a word's run of characters of script sc,
 // onto dst.
-func appendIndic(dst []byte, sc script, run string) []byte {
+func appendIndic(dst []byte, sc script, run string, keepSchwa bool) []byte {
 	var aks [maxAks]akshara
 	n := 0
 	joining := false // a virama was seen: the next consonant joins the cluster
@@ -295,7 +295,7 @@ func appendIndic(dst []byte, sc script, run string) []byte {
 	info := &tables.info[sc]
 	start := func() *akshara {
 		if n == maxAks {
-			dst = renderIndic(dst, sc, aks[:n])
+			dst = renderIndic(dst, sc, aks[:n], keepSchwa)
 			n = 0
 		}
 		aks[n] = akshara{}
@@ -384,16 +384,16 @@ func appendIndic(dst []byte, sc script, run string) []byte {
 			aks[n-1].coda |= f
 			joining = false
 		case kDigit:
-			dst = renderIndic(dst, sc, aks[:n])
+			dst = renderIndic(dst, sc, aks[:n], keepSchwa)
 			n, joining = 0, false
 			dst = append(dst, '0'+ci.val)
 		case kOm:
-			dst = renderIndic(dst, sc, aks[:n])
+			dst = renderIndic(dst, sc, aks[:n], keepSchwa)
 			n, joining = 0, false
 			dst = append(dst, 'o', 'm')
 		}
 	}
-	return renderIndic(dst, sc, aks[:n])
+	return renderIndic(dst, sc, aks[:n], keepSchwa)
 }
 
 // twoPartVowel reports a vowel sign that completes the previous one into
@@ -413,13 +413,15 @@ func twoPartVowel(sc script, prev, sign uint8) bool {
 	return false
 }
 
-// renderIndic writes the aksharas of one word (or word part) in Latin.
-func renderIndic(dst []byte, sc script, aks []akshara) []byte {
+// renderIndic writes the aksharas of one word (or word part) in Latin;
+// with keepSchwa every inherent vowel is written (जवहर → javahar, the
+// spelling a southern or eastern writer gives the name).
+func renderIndic(dst []byte, sc script, aks []akshara, keepSchwa bool) []byte {
 	if len(aks) == 0 {
 		return dst
 	}
 	p := &props[sc]
-	if p.finalSchwa {
+	if p.finalSchwa && !keepSchwa {
 		deleteSchwa(p, aks)
 	}
 	if sc == taml && len(aks) >= 2 && aks[0].n == 1 && aks[0].cons[0] == 0x2A && aks[0].vowel == vI &&

@@ -16,7 +16,8 @@ package names
 //   - vowel length folds: aa→a, ee/ii→i, oo/uu→u; ou, ow, au are au; ei, ai
 //     and ayi are ai (Sai/Sayi); a final ay, oy are ai (Sanjay/Sanjoy), a
 //     final ey is e (Pandey/Pande); a final y after a consonant is i
-//     (Bunty/Banti); iy before a vowel is i (Pandiyan/Pandian);
+//     (Bunty/Banti); iy before a vowel is i (Pandiyan/Pandian); a first y
+//     before a vowel is j (Yogesh/Jogesh: one letter in eastern scripts);
 //   - ru between consonants is ri (Trupti/Tripti, Amrut/Amrit);
 //   - doubled letters collapse (Mohammad/Mohamad);
 //   - finally the key of a spelling listed in data/equivalents.txt is
@@ -144,6 +145,12 @@ func appendKeyLetters(dst, s []byte) []byte {
 				i++
 			}
 		case 'y':
+			if i == 0 && isVowel(c1) {
+				// A first y is j in the east: Bengali, Assamese and Odia
+				// write য for both (Jogesh/Yogesh, Jamuna/Yamuna).
+				dst, i = append(dst, 'j'), i+1
+				continue
+			}
 			if i == n-1 && i > 0 && !isVowel(s[i-1]) {
 				dst = append(dst, 'i')
 			} else {

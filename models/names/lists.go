@@ -24,6 +24,7 @@ type wordLists struct {
 	suffixes  []string          // folded courtesy suffixes, longest first
 	classes   map[string]string // phonetic key of a variant → key of its class
 	endings   []ending          // key endings, longest first
+	letters   map[string]byte   // folded Indic spellings of Latin letter names → letter
 }
 
 // ending rewrites the end of a key: from → to.
@@ -114,6 +115,22 @@ func loadLists() (*wordLists, error) {
 				return nil, fmt.Errorf("equivalents.txt: %q (key %q) is in two classes", v, k)
 			}
 			l.classes[k] = canon
+		}
+	}
+	if lines, err = read("letternames.txt"); err != nil {
+		return nil, err
+	}
+	l.letters = make(map[string]byte)
+	for _, line := range lines {
+		f := strings.Fields(line)
+		if len(f) < 2 || len(f[0]) != 1 || f[0][0] < 'a' || f[0][0] > 'z' {
+			return nil, fmt.Errorf("letternames.txt: want \"letter spelling...\", got %q", line)
+		}
+		for _, v := range f[1:] {
+			if prev, ok := l.letters[v]; ok && prev != f[0][0] {
+				return nil, fmt.Errorf("letternames.txt: %q is the name of two letters", v)
+			}
+			l.letters[v] = f[0][0]
 		}
 	}
 	if lines, err = read("family.txt"); err != nil {

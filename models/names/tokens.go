@@ -67,6 +67,11 @@ type tok struct {
 	initial bool   // a single letter
 	family  bool   // a family, clan or caste name (family.txt)
 	drop    bool   // a title or soft word that does not count
+	indic   bool   // written in Indic letters
+	// full is the folded form with every inherent vowel kept, when it
+	// differs from fold (जवहर: fold javhar, full javahar); fullKey its key,
+	// filled when first needed.
+	full, fullKey string
 }
 
 // text is how the token is shown: as written when it was.
@@ -90,6 +95,10 @@ type word struct {
 	fold       string
 	start, end int // byte offsets of raw in the input
 	tamil      bool
+	// indic: written in Indic letters only; oneLetter: and one letter
+	// (a consonant or a vowel) with at most a vowel sign ("क", "दु").
+	indic, oneLetter bool
+	full             string // the fold with every inherent vowel kept, if different
 }
 
 // nameSpan is one alias found by parse: its text, and where its tokens
@@ -135,7 +144,8 @@ func parse(s string, keys bool, toks []tok, names []nameSpan) ([]tok, []nameSpan
 		if len(buf) == a {
 			continue
 		}
-		words = append(words, word{raw: raw, start: ws, end: we, tamil: isTamil(raw)})
+		indic, one := indicShape(raw)
+		words = append(words, word{raw: raw, start: ws, end: we, tamil: isTamil(raw), indic: indic, oneLetter: one})
 		spans = append(spans, span{a, len(buf)})
 	}
 	if len(words) == 0 {
@@ -143,7 +153,14 @@ func parse(s string, keys bool, toks []tok, names []nameSpan) ([]tok, []nameSpan
 	}
 	folded := string(buf)
 	for i := range words {
-		words[i].fold = folded[spans[i].a:spans[i].b]
+		w := &words[i]
+		w.fold = folded[spans[i].a:spans[i].b]
+		if w.indic {
+			var fb [64]byte
+			if full := appendFoldWordSchwa(fb[:0], w.raw, true); string(full) != w.fold {
+				w.full = string(full)
+			}
+		}
 	}
 	for len(words) > 0 {
 		j := 0
@@ -221,7 +238,7 @@ func appendNameTokens(toks []tok, seg []word) []tok {
 		}
 		w := seg[i]
 		i++
-		t := tok{raw: w.raw, fold: w.fold, tamil: w.tamil}
+		t := tok{raw: w.raw, fold: w.fold, tamil: w.tamil, indic: w.indic, full: w.full}
 		switch {
 		case lists.titles[w.fold]:
 			t.drop = true
@@ -231,6 +248,18 @@ func appendNameTokens(toks []tok, seg []word) []tok {
 			t.drop = true
 			toks = append(toks, t)
 			continue
+		}
+		if w.indic && len(seg) > 1 {
+			// An initial written in an Indic script: a Latin letter's name
+			// ("एस" S, "आर" R) or one letter ("क।", "दु.").
+			l, ok := lists.letters[w.fold]
+			if !ok && w.oneLetter {
+				l, ok = w.fold[0], w.fold[0] >= 'a' && w.fold[0] <= 'z'
+			}
+			if ok {
+				toks = append(toks, tok{raw: w.raw, fold: letterString(l), initial: true})
+				continue
+			}
 		}
 		t.fold = stripSuffix(t.fold)
 		if isInitials(t.fold) {
@@ -299,4 +328,31 @@ func isInitials(f string) bool {
 		return false
 	}
 	return true
+}
+
+// letterStrings holds the one-letter strings "a".."z", so that an initial
+// needs no allocation.
+const letterStrings = "abcdefghijklmnopqrstuvwxyz"
+
+// letterString is the one-letter string of a lowercase Latin letter.
+func letterString(c byte) string { return letterStrings[c-'a' : c-'a'+1] }
+
+// indicShape reports whether raw is written in Indic letters only (signs,
+// joiners and nukta included), and whether it is a single letter: one
+// consonant or independent vowel, with at most signs.
+func indicShape(raw string) (indic, oneLetter bool) {
+	letters := 0
+	for _, r := range raw {
+		if r == zwj || r == zwnj {
+			continue
+		}
+		if r < indicFirst || r > indicLast || r == 0x0964 || r == 0x0965 {
+			return false, false
+		}
+		switch off := (r - indicFirst) & 0x7f; {
+		case off >= 0x05 && off <= 0x14, off >= 0x15 && off <= 0x39, off >= 0x58 && off <= 0x61, off >= 0x7a:
+			letters++
+		}
+	}
+	return raw != "", letters == 1
 }
