@@ -67,6 +67,10 @@ const (
 	// against 12% at 0.5, with no false pair at 0.2 in a 5% sample of
 	// searches (about 80 in all at 0.05).
 	DefaultRescoreThreshold = 0.2
+	// DefaultQueueMargin is ReviewRule.Margin of the re-scoring job, in bits.
+	DefaultQueueMargin = 6
+	// DefaultRateSample is RescoreOptions.RateSample.
+	DefaultRateSample = 500
 	// DefaultRescorePool is how many candidates each retrieval path (face,
 	// attributes) returns per child: twice an interactive search's.
 	DefaultRescorePool = 100
@@ -125,6 +129,18 @@ type BatchStore interface {
 type RescoreOptions struct {
 	// Threshold is the least probability of a new match (DefaultRescoreThreshold).
 	Threshold float64
+	// QueueMargin is the margin, in bits, by which a missing child's best
+	// candidate must stand above the next to enter the queue whatever its
+	// probability (ReviewRule.Margin; DefaultQueueMargin, negative for
+	// none).
+	QueueMargin float64
+	// Review is the rule in effect, from Threshold and QueueMargin (set by
+	// the defaults; a caller's value is replaced).
+	Review ReviewRule
+	// RateSample is how many missing children, sampled evenly, the job
+	// searches at its start to estimate the match rate (EstimateMatchRate),
+	// which every probability depends on (default 500; negative for none).
+	RateSample int
 	// Workers score missing children in parallel (default half the cores,
 	// at least 1), leaving the rest to interactive searches.
 	Workers int
@@ -163,6 +179,13 @@ type RescoreOptions struct {
 func (o RescoreOptions) withDefaults() RescoreOptions {
 	if !(o.Threshold > 0 && o.Threshold <= 1) {
 		o.Threshold = DefaultRescoreThreshold
+	}
+	if o.QueueMargin == 0 {
+		o.QueueMargin = DefaultQueueMargin
+	}
+	o.Review = ReviewRule{Threshold: o.Threshold, Margin: max(o.QueueMargin, 0), MinWeight: 0}
+	if o.RateSample == 0 {
+		o.RateSample = DefaultRateSample
 	}
 	if o.Workers <= 0 {
 		o.Workers = max(1, runtime.NumCPU()/2)
@@ -486,6 +509,11 @@ func (r *Rescorer) execute(ctx context.Context, a *activeJob) error {
 		j = r.update(a, func(j *models.Job) { j.State, j.StartedAt = models.JobRunning, &now })
 		if err := r.store.PutJob(ctx, j); err != nil {
 			return fmt.Errorf("store job: %w", err)
+		}
+	}
+	if r.opt.RateSample > 0 {
+		if err := r.estimateRate(ctx); err != nil {
+			return fmt.Errorf("estimate the match rate: %w", err)
 		}
 	}
 	p, err := r.newPass(ctx, j)
@@ -871,6 +899,12 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	res.tally.PairsSkipped = len(old)
+	type scoredPair struct {
+		f    *models.Child
+		ps   PairScore
+		prev *models.Match
+	}
+	var scored []scoredPair
 	for i, id := range ids {
 		if err := ctx.Err(); err != nil {
 			res.err = models.Errorf(models.ECANCELED, "re-scoring stopped")
@@ -896,22 +930,43 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 		if prev != nil {
 			res.tally.PairsSkipped--
 		}
-		prob := ps.Probability // 0 when blocked
-		above := prob >= r.opt.Threshold
+		scored = append(scored, scoredPair{f, ps, prev})
+	}
+	// Probabilities weigh each candidate against the child's others
+	// (Scorer.Posterior); blocked pairs are not candidates and stay at 0.
+	var weights []float64
+	var at []int
+	for i := range scored {
+		if !scored[i].ps.Blocked {
+			weights = append(weights, scored[i].ps.Score)
+			at = append(at, i)
+		}
+	}
+	probs := make([]float64, len(scored))
+	reasons := make([]QueueReason, len(scored))
+	post := p.scorer.Posterior(weights)
+	why := r.opt.Review.Reasons(weights, post)
+	for j, i := range at {
+		probs[i], reasons[i] = post[j], why[j]
+	}
+	for i, sp := range scored {
+		f, ps, prev := sp.f, sp.ps, sp.prev
+		above := reasons[i].Code != ""
 		switch {
 		case prev == nil && !above:
 			continue
 		case prev == nil:
 			res.tally.MatchesNew++
-		case prev.Probability < r.opt.Threshold && above:
+		case prev.Queue == "" && prev.Probability < r.opt.Review.Threshold && above:
 			res.tally.MatchesUp++
-		case prev.Probability >= r.opt.Threshold && !above:
+		case (prev.Queue != "" || prev.Probability >= r.opt.Review.Threshold) && !above:
 			res.tally.MatchesDown++
 		}
 		res.matches = append(res.matches, models.Match{
 			ID: models.MatchID(m.ID, f.ID), MissingID: m.ID, FoundID: f.ID,
-			Probability: prob, Score: ps.Score, Status: models.MatchNew, Explanation: ps.Explanation,
+			Probability: probs[i], Score: ps.Score, Status: models.MatchNew, Explanation: ps.Explanation,
 			ParamsVersion: ps.ParamsVersion, InputsHash: ps.InputsHash,
+			Queue: reasons[i].Code, QueueDetail: reasons[i].Detail,
 		})
 	}
 	return res

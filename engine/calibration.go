@@ -1,6 +1,11 @@
 package engine
 
-import "math"
+import (
+	"fmt"
+	"math"
+
+	"github.com/trackmatch/trackmatch/models"
+)
 
 // Prediction is a scored pair with its true status, for calibration.
 type Prediction struct {
@@ -82,4 +87,135 @@ func Calibrate(preds []Prediction, nbins int) Calibration {
 		c.ECE += float64(b.Count) / n * math.Abs(b.MeanPredicted-b.ObservedRate)
 	}
 	return c
+}
+
+// QueryPosterior returns, for the scored candidates of one query child in
+// a gallery of n records of the other kind, the probability that each is
+// the child, given every candidate's match weight (log2 likelihood
+// ratio): rate is the share of query children whose record is in the
+// gallery at all. It is Bayes' rule over the hypotheses "candidate i is
+// the child" (prior rate/n each) and "the child is not there" (1−rate),
+// with the at-most-one-match constraint of a gallery:
+//
+//	P_i = (rate/n)·LR_i / (1 − rate + (rate/n)·Σ_j LR_j)
+//
+// where the sum runs over every gallery record; the n−k records not
+// scored count with their expected likelihood ratio under a non-match,
+// which is 1 for any proper m and u. So a candidate's probability falls
+// when another candidate is as close, and a best candidate well clear of
+// the rest gets what its weight says. With k = 1 it is the pairwise
+// posterior with prior rate/n. Blocked pairs are left out by the caller
+// (their likelihood ratio is 0). n is raised to at least len(weights).
+func QueryPosterior(weights []float64, n int, rate float64) []float64 {
+	out := make([]float64, len(weights))
+	if len(weights) == 0 {
+		return out
+	}
+	n = max(n, len(weights))
+	rate = min(max(rate, 1e-9), 1)
+	// Work relative to the largest weight: 2^(w−top) never overflows.
+	top := weights[0]
+	for _, w := range weights {
+		top = max(top, w)
+	}
+	a := rate / float64(n)
+	sum := 0.0
+	for _, w := range weights {
+		sum += math.Exp2(w - top)
+	}
+	// Denominator over 2^top: (1 − rate·k/n)·2^−top + a·Σ 2^(w−top).
+	rest := (1 - a*float64(len(weights))) * math.Exp2(-top)
+	den := rest + a*sum
+	for i, w := range weights {
+		out[i] = a * math.Exp2(w-top) / den
+	}
+	return out
+}
+
+// EstimateMatchRate estimates the share of query children whose record is
+// in the gallery from the candidate weights of a sample of queries (each
+// query's scored, unblocked candidates) and the gallery size n: the
+// fixed point of rate = mean over queries of Σ_i P_i(rate), the
+// expectation–maximisation of a two-class mixture whose likelihood
+// ratios are known. It starts from start and returns it when the sample
+// is empty. The result is in [0.01, 1].
+func EstimateMatchRate(queries [][]float64, n int, start float64) float64 {
+	if len(queries) == 0 {
+		return start
+	}
+	rate := min(max(start, 0.01), 1)
+	for range 200 {
+		sum := 0.0
+		for _, ws := range queries {
+			for _, p := range QueryPosterior(ws, n, rate) {
+				sum += p
+			}
+		}
+		next := min(max(sum/float64(len(queries)), 0.01), 1)
+		if math.Abs(next-rate) < 1e-6 {
+			return next
+		}
+		rate = next
+	}
+	return rate
+}
+
+// ReviewRule decides which of one missing child's scored candidates enter
+// the review queue, and why. The re-scoring job applies it, and the
+// benchmarks measure it, so both see one rule.
+type ReviewRule struct {
+	// Threshold: a pair whose probability is at or above it enters
+	// (models.QueueProbability).
+	Threshold float64
+	// Margin, in bits, when positive: a child's best candidate whose weight
+	// is at least Margin above the next candidate's (or alone) enters
+	// whatever its probability (models.QueueClearBest). Probabilities in a
+	// large gallery stay low for a true pair with only a photo, while the
+	// true child still stands out among the child's own candidates.
+	Margin float64
+	// MinWeight is the least weight of a clear best: a best candidate no
+	// likelier to be the child than a stranger is not worth a look.
+	MinWeight float64
+}
+
+// QueueReason is why one candidate is in the review queue: a code
+// (models.QueueProbability, models.QueueClearBest, or "" when it is not)
+// and a sentence.
+type QueueReason struct {
+	Code   string
+	Detail string
+}
+
+// Reasons returns, for one child's candidates with match weights weights
+// and probabilities probs (blocked pairs left out), why each enters the
+// queue.
+func (r ReviewRule) Reasons(weights, probs []float64) []QueueReason {
+	out := make([]QueueReason, len(weights))
+	best, second := -1, -1
+	for i, w := range weights {
+		switch {
+		case best < 0 || w > weights[best]:
+			best, second = i, best
+		case second < 0 || w > weights[second]:
+			second = i
+		}
+	}
+	for i, p := range probs {
+		if p >= r.Threshold {
+			out[i] = QueueReason{models.QueueProbability,
+				fmt.Sprintf("probability %.2f, at or above the review threshold %.2f", p, r.Threshold)}
+		}
+	}
+	if best < 0 || out[best].Code != "" || r.Margin <= 0 || weights[best] < r.MinWeight {
+		return out
+	}
+	if second < 0 {
+		out[best] = QueueReason{models.QueueClearBest, fmt.Sprintf("the child's only candidate, weight %.1f bits", weights[best])}
+		return out
+	}
+	if gap := weights[best] - weights[second]; gap >= r.Margin {
+		out[best] = QueueReason{models.QueueClearBest, fmt.Sprintf("best of the child's %d candidates, %.1f bits (%.0f times likelier) above the next",
+			len(weights), gap, math.Exp2(gap))}
+	}
+	return out
 }
