@@ -249,4 +249,3 @@ func TestPoolAdjacentViolators(t *testing.T) {
 		}
 	}
 }
-
