@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -946,6 +947,30 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 	reasons := make([]QueueReason, len(scored))
 	post := p.scorer.Posterior(weights)
 	why := r.opt.Review.Reasons(weights, post)
+	// A pair bound for the queue is weighed against the other missing
+	// children its found child could be (ExclusivePosterior): a found
+	// child is one child, and two look-alikes cannot both be it.
+	rivalled := false
+	for j, reason := range why {
+		if reason.Code == "" {
+			continue
+		}
+		rivals, err := p.rivals(ctx, m, scored[at[j]].f)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		if len(rivals) == 0 {
+			continue
+		}
+		others := make([]float64, 0, len(weights)-1)
+		others = append(append(others, weights[:j]...), weights[j+1:]...)
+		post[j] = p.scorer.Exclusive(weights[j], others, rivals)
+		rivalled = true
+	}
+	if rivalled {
+		why = r.opt.Review.Reasons(weights, post)
+	}
 	for j, i := range at {
 		probs[i], reasons[i] = post[j], why[j]
 	}
@@ -970,6 +995,71 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 		})
 	}
 	return res
+}
+
+// rivalFloor is the least prior odds·likelihood ratio of a rival worth
+// a search of its own: below it the rival moves the pair's probability by
+// under a thousandth.
+const rivalFloor = 1e-3
+
+// rivals returns the missing children other than m that could be the
+// found child f, by a search from f's side, each with its weight against
+// f and, when it matters, the weights of its own other candidates.
+func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]Rival, error) {
+	r := p.r
+	ff := childFaces(f)
+	ids, err := r.svc.candidateIDs(ctx, f, ff, r.opt.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("rivals for %s: %w", f.ID, err)
+	}
+	o := linkOdds(p.scorer.gallery, p.scorer.rate)
+	var out []Rival
+	for _, id := range ids {
+		if id == m.ID {
+			continue
+		}
+		c, err := r.svc.store.GetChild(ctx, id)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load rival %s: %w", id, err)
+		}
+		if c.Kind != models.KindMissing {
+			continue
+		}
+		cf := childFaces(&c)
+		sc := r.svc.scorePair(p.scorer, &c, cf, f, ff)
+		if sc.Blocked || o*math.Exp2(sc.Score) < rivalFloor {
+			continue
+		}
+		// The rival's own row, without f: how well it is explained elsewhere.
+		row, err := r.svc.candidateIDs(ctx, &c, cf, r.opt.Pool)
+		if err != nil {
+			return nil, fmt.Errorf("row of rival %s: %w", id, err)
+		}
+		rv := Rival{Weight: sc.Score}
+		for _, fid := range row {
+			if fid == f.ID {
+				continue
+			}
+			g, err := p.found.get(ctx, fid)
+			if models.ErrorCode(err) == models.ENOTFOUND {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("load candidate %s: %w", fid, err)
+			}
+			if g.Kind != models.KindFound {
+				continue
+			}
+			if s := r.svc.scorePair(p.scorer, &c, cf, g, childFaces(g)); !s.Blocked {
+				rv.Others = append(rv.Others, s.Score)
+			}
+		}
+		out = append(out, rv)
+	}
+	return out, nil
 }
 
 // writeMatches stores ms, each keeping the decision and status stored for

@@ -113,6 +113,7 @@ func QueryPosterior(weights []float64, n int, rate float64) []float64 {
 	}
 	n = max(n, len(weights))
 	rate = min(max(rate, 1e-9), 1)
+	rate = min(rate, MaxMatchRate)
 	// Work relative to the largest weight: 2^(w−top) never overflows.
 	top := weights[0]
 	for _, w := range weights {
@@ -138,12 +139,12 @@ func QueryPosterior(weights []float64, n int, rate float64) []float64 {
 // fixed point of rate = mean over queries of Σ_i P_i(rate), the
 // expectation–maximisation of a two-class mixture whose likelihood
 // ratios are known. It starts from start and returns it when the sample
-// is empty. The result is in [0.01, 1].
+// is empty. The result is in [0.01, MaxMatchRate].
 func EstimateMatchRate(queries [][]float64, n int, start float64) float64 {
 	if len(queries) == 0 {
 		return start
 	}
-	rate := min(max(start, 0.01), 1)
+	rate := min(max(start, 0.01), MaxMatchRate)
 	for range 200 {
 		sum := 0.0
 		for _, ws := range queries {
@@ -151,7 +152,7 @@ func EstimateMatchRate(queries [][]float64, n int, start float64) float64 {
 				sum += p
 			}
 		}
-		next := min(max(sum/float64(len(queries)), 0.01), 1)
+		next := min(max(sum/float64(len(queries)), 0.01), MaxMatchRate)
 		if math.Abs(next-rate) < 1e-6 {
 			return next
 		}
@@ -218,4 +219,61 @@ func (r ReviewRule) Reasons(weights, probs []float64) []QueueReason {
 			len(weights), gap, math.Exp2(gap))}
 	}
 	return out
+}
+
+// MaxMatchRate bounds the match rate: some children are never registered
+// on the other side, and a rate of 1 would leave no room for "none of
+// these" in ExclusivePosterior.
+const MaxMatchRate = 0.95
+
+// linkOdds is the prior odds that one given pair is a match against "the
+// query child has no record here", in a gallery of n at match rate rate.
+func linkOdds(n int, rate float64) float64 {
+	rate = min(max(rate, 1e-9), MaxMatchRate)
+	return rate / float64(max(n, 1)) / (1 - rate)
+}
+
+// rowOdds is 1 plus the odds of every link of a row other than the pair
+// in question: the scored others by their weights, the rest of the n−1
+// records at their expected likelihood ratio, 1.
+func rowOdds(others []float64, n int, o float64) float64 {
+	z := 1 + o*float64(max(n-1-len(others), 0))
+	for _, w := range others {
+		z += o * math.Exp2(w)
+	}
+	return z
+}
+
+// Rival is another child who could be the other side of a pair: a
+// missing child competing for the same found child. Weight is its match
+// weight against that found child, Others the weights of its own other
+// candidates (the found child left out), which say how well it is
+// explained elsewhere.
+type Rival struct {
+	Weight float64
+	Others []float64
+}
+
+// ExclusivePosterior is the probability that a pair is a match when each
+// child has at most one record on each side: the pair's weight, the
+// weights of the query child's other candidates (others), the gallery
+// size n and match rate, and the rivals for the candidate (other query
+// children it could be). With links of prior odds o = (rate/n)/(1−rate),
+// summing over the matchings of the pair's row, its column and the
+// rivals' rows:
+//
+//	P = o·LR / (o·LR + Z_row · (1 + Σ_rivals o·LR_r / Z_r))
+//
+// where Z_row and each rival's Z_r are 1 plus the odds of their other
+// links (rowOdds). Without rivals it is QueryPosterior. A rival whose own
+// better candidate explains it takes little away; a rival nothing else
+// explains competes in full: two look-alikes cannot both be the child.
+func ExclusivePosterior(weight float64, others []float64, n int, rate float64, rivals []Rival) float64 {
+	o := linkOdds(n, rate)
+	col := 1.0
+	for _, r := range rivals {
+		col += o * math.Exp2(r.Weight) / rowOdds(r.Others, n, o)
+	}
+	x := o * math.Exp2(weight)
+	return x / (x + rowOdds(others, n, o)*col)
 }

@@ -163,7 +163,7 @@ func (s *Scorer) ForGallery(n int, rate float64) *Scorer {
 	}
 	c := *s
 	if rate > 0 {
-		c.rate = min(rate, 1)
+		c.rate = min(rate, MaxMatchRate)
 	}
 	lambda := min(c.rate/float64(n), 0.5)
 	c.gallery = n
@@ -185,6 +185,16 @@ func (s *Scorer) Posterior(weights []float64) []float64 {
 		return out
 	}
 	return QueryPosterior(weights, s.gallery, s.rate)
+}
+
+// Exclusive is ExclusivePosterior under the scorer's gallery size and
+// match rate (the pairwise probability when ForGallery was not called and
+// there are no others and no rivals).
+func (s *Scorer) Exclusive(weight float64, others []float64, rivals []Rival) float64 {
+	if s.gallery <= 0 {
+		return logistic2(weight + s.logPriorOdds)
+	}
+	return ExclusivePosterior(weight, others, s.gallery, s.rate, rivals)
 }
 
 // MatchRate is the match rate the scorer's probabilities assume.
