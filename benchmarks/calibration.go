@@ -59,7 +59,9 @@ type CalibrationMode struct {
 const MinBandCount = 20
 
 // calibrationKinds are the queries measured: the stored missing record
-// (photo and attributes), and its photo alone with no date.
+// (photo and attributes), and its photo alone with the date it was taken
+// (every registration has one: a found child who cannot say a name still
+// comes in on a date).
 var calibrationKinds = []string{"photo and attributes", "photo only"}
 
 // MeasureCalibration searches for the gallery's missing children and
@@ -96,7 +98,7 @@ func MeasureCalibration(ctx context.Context, g *Gallery, cfg CalibrationConfig) 
 			m := &missing[i]
 			var cands []models.Candidate
 			if kind == "photo only" {
-				q := &models.Child{Kind: models.KindMissing, Sex: models.SexUnknown}
+				q := &models.Child{Kind: models.KindMissing, Sex: models.SexUnknown, ObservedOn: m.ObservedOn}
 				cands, err = g.Service.Search(ctx, q, [][]byte{subjectBytes(m)}, engine.MaxLimit)
 			} else {
 				cands, err = g.Service.Candidates(ctx, m.ID, engine.MaxLimit)

@@ -439,7 +439,9 @@ func TestRescoreKeepsDecisions(t *testing.T) {
 // stays running with its checkpoint; the next Resume continues after it,
 // so the whole job scores each pair once.
 func TestRescoreResumesFromCheckpoint(t *testing.T) {
-	w := newWorld(t, engine.RescoreOptions{CheckpointEvery: 2, Workers: 2})
+	// One worker: with two, a slow first child (its queued pairs' rivals
+	// are searched for) can hold every result back when the gate closes.
+	w := newWorld(t, engine.RescoreOptions{CheckpointEvery: 2, Workers: 1})
 	w.populate()
 	ctx := context.Background()
 	w.restart(5)

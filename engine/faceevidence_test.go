@@ -200,10 +200,16 @@ func TestFaceModelShrinks(t *testing.T) {
 	if got := m("3-6y/0.30-0.35"); got < 0.5 {
 		t.Errorf("5000 pairs at 0.33: m(0.30-0.35) = %.3f, want most of them", got)
 	}
-	// No pair of 20000 impostors below 0.35: u there is half a pair, not a
-	// normal tail's 1e-6.
-	if u, floor := fp.Levels["unknown/<0.30"].U, 0.5/(20000+DefaultPriorPairs); u < floor*0.99 {
-		t.Errorf("u(<0.30) = %g, want at least %g", u, floor)
+	// No pair of 20000 impostors below 0.30: u there is the prior normal's
+	// tail, never more than half a pair; no genuine pair above 0.80 of the
+	// 5000: m there is half a pair, not the normal's far tail (photos that
+	// fail land there).
+	floor := 0.5 / (20000 + DefaultPriorPairs)
+	if u := fp.Levels["unknown/<0.30"].U; u > floor || u < 1e-7 {
+		t.Errorf("u(<0.30) = %g, want the normal tail's, at most %g", u, floor)
+	}
+	if got, floor := m("3-6y/>=0.80"), 0.5/(5000+DefaultPriorPairs); got < floor/2 {
+		t.Errorf("m(>=0.80) = %g, want about half a pair, %g (pooled with its neighbours)", got, floor)
 	}
 	if _, err := (FaceModel{Bands: b, PriorPairs: 20, Samples: map[string]FaceSamples{}}).FieldParams(); err == nil {
 		t.Error("no unknown-dates samples: want an error")
