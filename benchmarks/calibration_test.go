@@ -49,8 +49,8 @@ func TestCalibration(t *testing.T) {
 			t.Fatalf("%d modes, want %d", len(modes), len(calibrationKinds))
 		}
 		for _, m := range modes {
-			t.Logf("%d found, %s: %d queries (%d paired), rate %.3f (true %.3f), top ECE %.4f, largest band error %.3f, rank-1 %.3f, queue %.3f of true pairs, %d items, %.2f per true pair, %d by clear best",
-				scale, m.Mode, m.Queries, m.Paired, m.Rate, m.TrueRate, m.Top.ECE, m.MaxBandError, m.Rank1, m.QueueShare, m.QueueItems, m.QueuePerTrue, m.QueueClearBest)
+			t.Logf("%d found, %s: %d queries (%d paired), rate %.3f (true %.3f), calibration %.3f·w%+.2f, top ECE %.4f (uncalibrated %.4f), largest band error %.3f, rank-1 %.3f, queue %.3f of true pairs, %d items, %.2f per true pair, %d by clear best",
+				scale, m.Mode, m.Queries, m.Paired, m.Rate, m.TrueRate, m.Calibration.Slope, m.Calibration.Intercept, m.Top.ECE, m.RawECE, m.MaxBandError, m.Rank1, m.QueueShare, m.QueueItems, m.QueuePerTrue, m.QueueClearBest)
 			for _, r := range reliabilityRows(m.Top) {
 				t.Logf("   %s", r)
 			}

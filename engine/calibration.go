@@ -277,3 +277,85 @@ func ExclusivePosterior(weight float64, others []float64, n int, rate float64, r
 	x := o * math.Exp2(weight)
 	return x / (x + rowOdds(others, n, o)*col)
 }
+
+// QueryOutcome is one labelled search, for fitting a calibration: its
+// scored candidates' match weights, the index of the true record among
+// them (-1 when it is not among them or not in the gallery at all), and
+// the gallery size.
+type QueryOutcome struct {
+	Weights []float64
+	Match   int
+	Gallery int
+}
+
+// calibrated returns the weights under c.
+func calibrated(ws []float64, c models.Calibration) []float64 {
+	out := make([]float64, len(ws))
+	for i, w := range ws {
+		out[i] = c.Slope*w + c.Intercept
+	}
+	return out
+}
+
+// Apply returns the query's probabilities under c (QueryPosterior).
+func (q QueryOutcome) Apply(c models.Calibration, rate float64) []float64 {
+	return QueryPosterior(calibrated(q.Weights, c), q.Gallery, rate)
+}
+
+// calibrationLogLik is the log-likelihood of the outcomes under c: the
+// true record's probability, or, when it is not among the candidates,
+// the probability that none of them is the child.
+func calibrationLogLik(qs []QueryOutcome, c models.Calibration, rate float64) float64 {
+	ll := 0.0
+	for _, q := range qs {
+		ps := q.Apply(c, rate)
+		p := 1.0
+		if q.Match >= 0 && q.Match < len(ps) {
+			p = ps[q.Match]
+		} else {
+			for _, x := range ps {
+				p -= x
+			}
+		}
+		ll += math.Log(min(max(p, 1e-12), 1))
+	}
+	return ll
+}
+
+// FitCalibration fits the slope and intercept of Params.Calibration by
+// maximum likelihood of labelled searches' outcomes under QueryPosterior
+// at match rate rate: a search over slopes 0.25–3 and intercepts −20 to
+// 20 bits, refined by halving steps. With no outcomes it returns the
+// identity.
+func FitCalibration(qs []QueryOutcome, rate float64) models.Calibration {
+	best := models.Calibration{Slope: 1}
+	if len(qs) == 0 {
+		return best
+	}
+	bestLL := calibrationLogLik(qs, best, rate)
+	for s := 0.25; s <= 3.0001; s += 0.25 {
+		for b := -20.0; b <= 20.0001; b += 2 {
+			c := models.Calibration{Slope: s, Intercept: b}
+			if ll := calibrationLogLik(qs, c, rate); ll > bestLL {
+				best, bestLL = c, ll
+			}
+		}
+	}
+	ds, db := 0.125, 1.0
+	for range 12 {
+		improved := false
+		for _, d := range [][2]float64{{ds, 0}, {-ds, 0}, {0, db}, {0, -db}, {ds, db}, {-ds, -db}, {ds, -db}, {-ds, db}} {
+			c := models.Calibration{Slope: best.Slope + d[0], Intercept: best.Intercept + d[1]}
+			if c.Slope <= 0 {
+				continue
+			}
+			if ll := calibrationLogLik(qs, c, rate); ll > bestLL {
+				best, bestLL, improved = c, ll, true
+			}
+		}
+		if !improved {
+			ds, db = ds/2, db/2
+		}
+	}
+	return best
+}

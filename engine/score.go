@@ -28,6 +28,9 @@ type Scorer struct {
 	// (0 and DefaultMatchRate until set).
 	gallery int
 	rate    float64
+	// calib maps weights to the weights probabilities use (identity
+	// unless the parameters carry a fitted Calibration).
+	calib models.Calibration
 }
 
 // Scored is the outcome of scoring one pair.
@@ -67,6 +70,10 @@ func NewScorer(p models.Params) (*Scorer, error) {
 		fields:       make(map[string]map[string]models.LevelParams, len(p.Fields)),
 		bands:        bands,
 		rate:         DefaultMatchRate,
+		calib:        models.Calibration{Slope: 1},
+	}
+	if p.Calibration != nil {
+		s.calib = *p.Calibration
 	}
 	for f, fp := range cloneParams(p).Fields {
 		s.fields[f] = fp.Levels
@@ -109,7 +116,7 @@ func (s *Scorer) Score(cmps []FieldComparison) Scored {
 		out.Blocked = out.Blocked || c.Conflict
 	}
 	if !out.Blocked {
-		out.Probability = logistic2(out.Score + s.logPriorOdds)
+		out.Probability = logistic2(s.calibrate(out.Score) + s.logPriorOdds)
 	}
 	return out
 }
@@ -177,6 +184,7 @@ func (s *Scorer) ForGallery(n int, rate float64) *Scorer {
 // rate (QueryPosterior); without a gallery (ForGallery not called) each
 // is the pairwise probability under the parameters' prior.
 func (s *Scorer) Posterior(weights []float64) []float64 {
+	weights = calibrated(weights, s.calib)
 	if s.gallery <= 0 {
 		out := make([]float64, len(weights))
 		for i, w := range weights {
@@ -187,14 +195,21 @@ func (s *Scorer) Posterior(weights []float64) []float64 {
 	return QueryPosterior(weights, s.gallery, s.rate)
 }
 
+// calibrate maps a match weight through the parameters' Calibration.
+func (s *Scorer) calibrate(w float64) float64 { return s.calib.Slope*w + s.calib.Intercept }
+
 // Exclusive is ExclusivePosterior under the scorer's gallery size and
 // match rate (the pairwise probability when ForGallery was not called and
 // there are no others and no rivals).
 func (s *Scorer) Exclusive(weight float64, others []float64, rivals []Rival) float64 {
 	if s.gallery <= 0 {
-		return logistic2(weight + s.logPriorOdds)
+		return logistic2(s.calibrate(weight) + s.logPriorOdds)
 	}
-	return ExclusivePosterior(weight, others, s.gallery, s.rate, rivals)
+	cr := make([]Rival, len(rivals))
+	for i, r := range rivals {
+		cr[i] = Rival{Weight: s.calibrate(r.Weight), Others: calibrated(r.Others, s.calib)}
+	}
+	return ExclusivePosterior(s.calibrate(weight), calibrated(others, s.calib), s.gallery, s.rate, cr)
 }
 
 // MatchRate is the match rate the scorer's probabilities assume.

@@ -94,6 +94,21 @@ type modeReport struct {
 	// ServedECE is the ECE of the probabilities as the engine served them
 	// (prior from engine.DefaultMatchRate, not MatchRate).
 	ServedECE float64 `json:"served_ece"`
+	// Refit is a calibration fitted on the identities the face model was
+	// measured on and checked on the held-out third; nil when the run has
+	// only one of them.
+	Refit *refitReport `json:"refit,omitempty"`
+}
+
+// refitReport is engine.FitCalibration fitted on one part of the queries
+// and checked, top candidate only, on the other (held apart by identity).
+type refitReport struct {
+	Calibration models.Calibration `json:"calibration"`
+	FitQueries  int                `json:"fit_queries"`
+	// Before and After are the held-out queries' top-candidate
+	// reliability without and with the fitted calibration.
+	Before engine.Calibration `json:"before"`
+	After  engine.Calibration `json:"after"`
 }
 
 // farRow is the operating point at a false-accept rate: accept a pair when
@@ -213,7 +228,9 @@ func (r *evalReport) build(queries []*evalQuery, fused bool) {
 			sqs[i] = r.score(q, m.get(q))
 		}
 		perMode = append(perMode, sqs)
-		r.Modes = append(r.Modes, summarize(m.name, sqs))
+		mr := summarize(m.name, sqs)
+		mr.Refit = r.refit(queries, m.get)
+		r.Modes = append(r.Modes, mr)
 	}
 	if fused {
 		r.Recovery = recovery(perMode[0], perMode[1])
@@ -235,6 +252,56 @@ func (r *evalReport) build(queries []*evalQuery, fused bool) {
 	r.Raw = rawReport{Rank1: newRate(r1, n), Rank10: newRate(r10, n),
 		ByAge: groupTable(raw, evalAgeBands, func(q *evalQuery) int { return q.ageFirst }, math.Inf(1)),
 		ByGap: groupTable(raw, evalGapBands, func(q *evalQuery) int { return q.gap }, math.Inf(1))}
+}
+
+// refit fits engine.FitCalibration on the queries of identities not held
+// out (heldOutPerson) and reports the top candidate's reliability on the
+// held-out ones, without and with it.
+func (r *evalReport) refit(queries []*evalQuery, get func(*evalQuery) []models.Candidate) *refitReport {
+	var fit, check []engine.QueryOutcome
+	fitMated := 0
+	for _, q := range queries {
+		o := engine.QueryOutcome{Match: -1, Gallery: max(q.gallery, 1)}
+		for _, c := range get(q) {
+			if _, ok := q.galleryOf[c.ID]; !ok {
+				continue
+			}
+			if c.ID == q.mateID {
+				o.Match = len(o.Weights)
+			}
+			o.Weights = append(o.Weights, c.Score)
+		}
+		if heldOutPerson(q.person) {
+			check = append(check, o)
+		} else {
+			fit = append(fit, o)
+			if q.mateID != "" {
+				fitMated++
+			}
+		}
+	}
+	if len(fit) == 0 || len(check) == 0 {
+		return nil
+	}
+	rep := &refitReport{FitQueries: len(fit)}
+	rep.Calibration = engine.FitCalibration(fit, float64(fitMated)/float64(len(fit)))
+	var before, after []engine.Prediction
+	for _, o := range check {
+		if len(o.Weights) == 0 {
+			continue
+		}
+		best := 0
+		for j, w := range o.Weights {
+			if w > o.Weights[best] {
+				best = j
+			}
+		}
+		match := best == o.Match
+		before = append(before, engine.Prediction{Probability: o.Apply(models.Calibration{Slope: 1}, r.MatchRate)[best], Match: match})
+		after = append(after, engine.Prediction{Probability: o.Apply(rep.Calibration, r.MatchRate)[best], Match: match})
+	}
+	rep.Before, rep.After = engine.Calibrate(before, 10), engine.Calibrate(after, 10)
+	return rep
 }
 
 // score reads one query's candidates: the match's rank and every pair's
@@ -620,6 +687,18 @@ func (r *evalReport) writeText(w io.Writer) {
 		return fmt.Sprintf("%.4f / %.4f", m.Calibration.Brier, m.Top.Brier)
 	})...)
 	row("ECE as served (prior 1/3)", cell(func(m modeReport) string { return fmt.Sprintf("%.4f", m.ServedECE) })...)
+	row("refit on 2/3: slope, intercept", cell(func(m modeReport) string {
+		if m.Refit == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f, %+.2f bits", m.Refit.Calibration.Slope, m.Refit.Calibration.Intercept)
+	})...)
+	row("held-out 1/3 top ECE raw / refit", cell(func(m modeReport) string {
+		if m.Refit == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.4f / %.4f (n=%d)", m.Refit.Before.ECE, m.Refit.After.ECE, m.Refit.After.N)
+	})...)
 
 	group := func(title string, get func(m modeReport) []groupRow) {
 		p("\n  %s (queries with their child in the gallery)\n", title)
@@ -674,10 +753,17 @@ func (r *evalReport) writeText(w io.Writer) {
 	}
 
 	for _, m := range r.Modes {
-		for _, c := range []struct {
+		cals := []struct {
 			what string
 			cal  engine.Calibration
-		}{{"every scored pair", m.Calibration}, {"each query's top candidate", m.Top}} {
+		}{{"every scored pair", m.Calibration}, {"each query's top candidate", m.Top}}
+		if m.Refit != nil {
+			cals = append(cals, struct {
+				what string
+				cal  engine.Calibration
+			}{"held-out identities' top candidate, refit calibration", m.Refit.After})
+		}
+		for _, c := range cals {
 			p("\n  Reliability, %s, %s: n=%d Brier %.4f ECE %.4f log loss %.3f bits\n", m.Mode, c.what, c.cal.N, c.cal.Brier, c.cal.ECE, c.cal.LogLoss)
 			p("  %-11s %7s %10s %10s\n", "predicted", "n", "mean p", "observed")
 			for _, b := range c.cal.Bins {
