@@ -55,7 +55,20 @@ type CalibrationMode struct {
 	QueueItems     int
 	QueuePerTrue   float64
 	QueueClearBest int
+	// Margins is the queue under other clear-best margins, for choosing one.
+	Margins []MarginPoint
 }
+
+// MarginPoint is the review queue's reach under one clear-best margin.
+type MarginPoint struct {
+	Margin         float64
+	Share          float64
+	PerTrue        float64
+	UnpairedQueued int // queries without a true record that queue an item
+}
+
+// marginsTried are the clear-best margins MeasureCalibration reports.
+var marginsTried = []float64{2, 3, 4, 5, 6, 8, 1e9}
 
 // MinBandCount is the fewest queries in a reliability band for its error
 // to count in MaxBandError: with fewer, one query moves it by more than
@@ -179,6 +192,35 @@ func MeasureCalibration(ctx context.Context, g *Gallery, cfg CalibrationConfig) 
 					}
 				}
 			}
+		}
+		for _, mg := range marginsTried {
+			rule := cfg.Rule
+			rule.Margin = mg
+			pt := MarginPoint{Margin: mg}
+			items, hits := 0, 0
+			for i := 1; i < len(res); i += 2 {
+				r := res[i]
+				if len(r.ids) == 0 {
+					continue
+				}
+				q := engine.QueryOutcome{Weights: r.weights, Gallery: nFound}
+				any := false
+				for j, why := range rule.Reasons(r.weights, q.Apply(calib, mode.Rate)) {
+					if why.Code != "" {
+						items++
+						any = true
+						if r.ids[j] == r.mate {
+							hits++
+						}
+					}
+				}
+				if any && r.mate == "" {
+					pt.UnpairedQueued++
+				}
+			}
+			pt.Share = float64(hits) / float64(max(mode.Paired, 1))
+			pt.PerTrue = float64(items) / float64(max(hits, 1))
+			mode.Margins = append(mode.Margins, pt)
 		}
 		mode.Top = engine.Calibrate(top, 10)
 		mode.RawECE = engine.Calibrate(raw, 10).ECE

@@ -54,6 +54,9 @@ func TestCalibration(t *testing.T) {
 			for _, r := range reliabilityRows(m.Top) {
 				t.Logf("   %s", r)
 			}
+			for _, p := range m.Margins {
+				t.Logf("   clear-best margin %g bits: %.3f of true pairs queued, %.2f items per true pair, %d queries without a true record queue something", p.Margin, p.Share, p.PerTrue, p.UnpairedQueued)
+			}
 			if m.Queries != pairs || m.Paired == 0 || m.Top.N == 0 {
 				t.Errorf("%s: %d held-apart queries (%d paired, %d with a candidate), want %d", m.Mode, m.Queries, m.Paired, m.Top.N, pairs)
 			}

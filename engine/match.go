@@ -218,9 +218,17 @@ func rankableAttributes(q *models.Child) bool {
 
 // galleryScorer is the current scorer with the prior of a search among the
 // records of kind gallery, at the service's match rate (see
-// Scorer.ForGallery).
+// Scorer.ForGallery). The match rate is the missing children's; a found
+// child's is the same number of true pairs over the found records,
+// MatchRate·missing/found.
 func (s *Service) galleryScorer(gallery models.Kind) *Scorer {
-	return s.Scorer().ForGallery(s.counts.of(gallery), s.MatchRate())
+	n, rate := s.counts.of(gallery), s.MatchRate()
+	if gallery == models.KindMissing && n > 0 {
+		if found := s.counts.of(models.KindFound); found > 0 {
+			rate = min(rate*float64(n)/float64(found), MaxMatchRate)
+		}
+	}
+	return s.Scorer().ForGallery(n, rate)
 }
 
 // scorePair compares a query child a (with faces af) against a candidate b.
