@@ -737,9 +737,12 @@ func (r *evalReport) writeText(w io.Writer) {
 	}
 	group("By age at the earlier photo", func(m modeReport) []groupRow { return m.ByAge })
 	group("By years between the photos", func(m modeReport) []groupRow { return m.ByGap })
-	p("\n  Raw dlib nearest neighbour (rank by distance alone), rank-1 / rank-10\n")
-	for _, rows := range [][]groupRow{r.Raw.ByAge, r.Raw.ByGap} {
-		for _, g := range rows {
+	for _, t := range []struct {
+		title string
+		rows  []groupRow
+	}{{"by age at the earlier photo", r.Raw.ByAge}, {"by years between the photos", r.Raw.ByGap}} {
+		p("\n  Raw dlib nearest neighbour (rank by distance alone) %s: rank-1 rank-10\n", t.title)
+		for _, g := range t.rows {
 			p("  %-8s %5d  %6s %7s\n", g.Group, g.Rank1.N, g.Rank1, g.Rank10)
 		}
 	}
