@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -35,12 +36,25 @@ import (
 //   - every other pair keeps its stored score (PairsSkipped counts the
 //     stored matches left so).
 //
-// Review queue. A pair scored for the first time is stored only at or above
-// the threshold, with status new. A stored pair is always updated (score,
+// Probabilities. At its start the job estimates the match rate, the share
+// of missing children whose record is among the found ones, from a sample
+// of searches (EstimateMatchRate; RateSample), and every probability of
+// the run, and of searches after it, uses it. Each missing child's
+// candidates are weighed against each other (Scorer.Posterior: at most one
+// of them is the child), and a pair bound for the queue also against the
+// other missing children its found child could be (ExclusivePosterior).
+//
+// Review queue. A pair enters when its probability is at or above the
+// threshold, or when it is its missing child's best candidate by a clear
+// margin (ReviewRule, QueueMargin): with only a photo, a true pair in a
+// large gallery rarely reaches a high probability, yet stands out among
+// the child's own candidates. Each stored match says why it is in the
+// queue (models.Match.Queue, QueueDetail). A pair scored for the first
+// time is stored only when it enters, with status new. A stored pair is always updated (score,
 // probability, explanation, version, inputs hash); an undecided one stays
 // new, a decided one keeps its decision and status, whatever its new score.
-// A stored pair that falls below the threshold is kept, with its lower
-// probability (MatchesDown; the review queue orders by probability and
+// A stored pair that no longer qualifies is kept, with its lower
+// probability and no queue reason (MatchesDown; the review queue orders by probability and
 // filters by min_probability, so it sinks out of view rather than losing
 // its history), and counts as up if it later rises past the threshold
 // again. The job never writes child records, so a confirmed match's
@@ -67,6 +81,13 @@ const (
 	// against 12% at 0.5, with no false pair at 0.2 in a 5% sample of
 	// searches (about 80 in all at 0.05).
 	DefaultRescoreThreshold = 0.2
+	// DefaultQueueMargin is ReviewRule.Margin of the re-scoring job, in
+	// bits: on synthetic galleries (benchmarks.TestCalibration, held-apart
+	// fold) a 3-bit margin queues 83% of photo-only true pairs against 74%
+	// at 6 bits, at 1.1 items per true pair either way.
+	DefaultQueueMargin = 3
+	// DefaultRateSample is RescoreOptions.RateSample.
+	DefaultRateSample = 500
 	// DefaultRescorePool is how many candidates each retrieval path (face,
 	// attributes) returns per child: twice an interactive search's.
 	DefaultRescorePool = 100
@@ -125,6 +146,18 @@ type BatchStore interface {
 type RescoreOptions struct {
 	// Threshold is the least probability of a new match (DefaultRescoreThreshold).
 	Threshold float64
+	// QueueMargin is the margin, in bits, by which a missing child's best
+	// candidate must stand above the next to enter the queue whatever its
+	// probability (ReviewRule.Margin; DefaultQueueMargin, negative for
+	// none).
+	QueueMargin float64
+	// Review is the rule in effect, from Threshold and QueueMargin (set by
+	// the defaults; a caller's value is replaced).
+	Review ReviewRule
+	// RateSample is how many missing children, sampled evenly, the job
+	// searches at its start to estimate the match rate (EstimateMatchRate),
+	// which every probability depends on (default 500; negative for none).
+	RateSample int
 	// Workers score missing children in parallel (default half the cores,
 	// at least 1), leaving the rest to interactive searches.
 	Workers int
@@ -163,6 +196,13 @@ type RescoreOptions struct {
 func (o RescoreOptions) withDefaults() RescoreOptions {
 	if !(o.Threshold > 0 && o.Threshold <= 1) {
 		o.Threshold = DefaultRescoreThreshold
+	}
+	if o.QueueMargin == 0 {
+		o.QueueMargin = DefaultQueueMargin
+	}
+	o.Review = ReviewRule{Threshold: o.Threshold, Margin: max(o.QueueMargin, 0), MinWeight: 0}
+	if o.RateSample == 0 {
+		o.RateSample = DefaultRateSample
 	}
 	if o.Workers <= 0 {
 		o.Workers = max(1, runtime.NumCPU()/2)
@@ -486,6 +526,11 @@ func (r *Rescorer) execute(ctx context.Context, a *activeJob) error {
 		j = r.update(a, func(j *models.Job) { j.State, j.StartedAt = models.JobRunning, &now })
 		if err := r.store.PutJob(ctx, j); err != nil {
 			return fmt.Errorf("store job: %w", err)
+		}
+	}
+	if r.opt.RateSample > 0 {
+		if err := r.estimateRate(ctx); err != nil {
+			return fmt.Errorf("estimate the match rate: %w", err)
 		}
 	}
 	p, err := r.newPass(ctx, j)
@@ -871,6 +916,12 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	res.tally.PairsSkipped = len(old)
+	type scoredPair struct {
+		f    *models.Child
+		ps   PairScore
+		prev *models.Match
+	}
+	var scored []scoredPair
 	for i, id := range ids {
 		if err := ctx.Err(); err != nil {
 			res.err = models.Errorf(models.ECANCELED, "re-scoring stopped")
@@ -896,25 +947,135 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 		if prev != nil {
 			res.tally.PairsSkipped--
 		}
-		prob := ps.Probability // 0 when blocked
-		above := prob >= r.opt.Threshold
+		scored = append(scored, scoredPair{f, ps, prev})
+	}
+	// Probabilities weigh each candidate against the child's others
+	// (Scorer.Posterior); blocked pairs are not candidates and stay at 0.
+	var weights []float64
+	var at []int
+	for i := range scored {
+		if !scored[i].ps.Blocked {
+			weights = append(weights, scored[i].ps.Score)
+			at = append(at, i)
+		}
+	}
+	probs := make([]float64, len(scored))
+	reasons := make([]QueueReason, len(scored))
+	post := p.scorer.Posterior(weights)
+	why := r.opt.Review.Reasons(weights, post)
+	// A pair bound for the queue is weighed against the other missing
+	// children its found child could be (ExclusivePosterior): a found
+	// child is one child, and two look-alikes cannot both be it.
+	rivalled := false
+	for j, reason := range why {
+		if reason.Code == "" {
+			continue
+		}
+		rivals, err := p.rivals(ctx, m, scored[at[j]].f)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		if len(rivals) == 0 {
+			continue
+		}
+		others := make([]float64, 0, len(weights)-1)
+		others = append(append(others, weights[:j]...), weights[j+1:]...)
+		post[j] = p.scorer.Exclusive(weights[j], others, rivals)
+		rivalled = true
+	}
+	if rivalled {
+		why = r.opt.Review.Reasons(weights, post)
+	}
+	for j, i := range at {
+		probs[i], reasons[i] = post[j], why[j]
+	}
+	for i, sp := range scored {
+		f, ps, prev := sp.f, sp.ps, sp.prev
+		above := reasons[i].Code != ""
 		switch {
 		case prev == nil && !above:
 			continue
 		case prev == nil:
 			res.tally.MatchesNew++
-		case prev.Probability < r.opt.Threshold && above:
+		case prev.Queue == "" && prev.Probability < r.opt.Review.Threshold && above:
 			res.tally.MatchesUp++
-		case prev.Probability >= r.opt.Threshold && !above:
+		case (prev.Queue != "" || prev.Probability >= r.opt.Review.Threshold) && !above:
 			res.tally.MatchesDown++
 		}
 		res.matches = append(res.matches, models.Match{
 			ID: models.MatchID(m.ID, f.ID), MissingID: m.ID, FoundID: f.ID,
-			Probability: prob, Score: ps.Score, Status: models.MatchNew, Explanation: ps.Explanation,
+			Probability: probs[i], Score: ps.Score, Status: models.MatchNew, Explanation: ps.Explanation,
 			ParamsVersion: ps.ParamsVersion, InputsHash: ps.InputsHash,
+			Queue: reasons[i].Code, QueueDetail: reasons[i].Detail,
 		})
 	}
 	return res
+}
+
+// rivalFloor is the least prior odds·likelihood ratio of a rival worth
+// a search of its own: below it the rival moves the pair's probability by
+// under a thousandth.
+const rivalFloor = 1e-3
+
+// rivals returns the missing children other than m that could be the
+// found child f, by a search from f's side, each with its weight against
+// f and, when it matters, the weights of its own other candidates.
+func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]Rival, error) {
+	r := p.r
+	ff := childFaces(f)
+	ids, err := r.svc.candidateIDs(ctx, f, ff, r.opt.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("rivals for %s: %w", f.ID, err)
+	}
+	o := linkOdds(p.scorer.gallery, p.scorer.rate)
+	var out []Rival
+	for _, id := range ids {
+		if id == m.ID {
+			continue
+		}
+		c, err := r.svc.store.GetChild(ctx, id)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load rival %s: %w", id, err)
+		}
+		if c.Kind != models.KindMissing {
+			continue
+		}
+		cf := childFaces(&c)
+		sc := r.svc.scorePair(p.scorer, &c, cf, f, ff)
+		if sc.Blocked || o*math.Exp2(sc.Score) < rivalFloor {
+			continue
+		}
+		// The rival's own row, without f: how well it is explained elsewhere.
+		row, err := r.svc.candidateIDs(ctx, &c, cf, r.opt.Pool)
+		if err != nil {
+			return nil, fmt.Errorf("row of rival %s: %w", id, err)
+		}
+		rv := Rival{Weight: sc.Score}
+		for _, fid := range row {
+			if fid == f.ID {
+				continue
+			}
+			g, err := p.found.get(ctx, fid)
+			if models.ErrorCode(err) == models.ENOTFOUND {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("load candidate %s: %w", fid, err)
+			}
+			if g.Kind != models.KindFound {
+				continue
+			}
+			if s := r.svc.scorePair(p.scorer, &c, cf, g, childFaces(g)); !s.Blocked {
+				rv.Others = append(rv.Others, s.Score)
+			}
+		}
+		out = append(out, rv)
+	}
+	return out, nil
 }
 
 // writeMatches stores ms, each keeping the decision and status stored for

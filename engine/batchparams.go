@@ -226,3 +226,57 @@ func blocked(cmps []FieldComparison) bool {
 	}
 	return false
 }
+
+// estimateRate searches for up to RateSample missing children, sampled
+// evenly by id, among the found children, and sets the Service's match
+// rate to EstimateMatchRate over their candidates' weights: how many of
+// the missing children the found records hold, as the records themselves
+// say. Every probability the job and later searches give depends on it.
+func (r *Rescorer) estimateRate(ctx context.Context) error {
+	start := time.Now()
+	missing, err := r.sample(ctx, models.KindMissing, r.opt.RateSample)
+	if err != nil {
+		return err
+	}
+	n, err := r.store.CountChildren(ctx, models.KindFound)
+	if err != nil {
+		return err
+	}
+	if len(missing) == 0 || n == 0 {
+		return nil
+	}
+	scorer := r.svc.Scorer()
+	var queries [][]float64
+	for i := range missing {
+		m := &missing[i]
+		mf := childFaces(m)
+		ids, err := r.svc.candidateIDs(ctx, m, mf, r.opt.Pool)
+		if err != nil {
+			return err
+		}
+		var ws []float64
+		for _, id := range ids {
+			f, err := r.svc.store.GetChild(ctx, id)
+			if models.ErrorCode(err) == models.ENOTFOUND {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if f.Kind != models.KindFound {
+				continue
+			}
+			if sc := r.svc.scorePair(scorer, m, mf, &f, childFaces(&f)); !sc.Blocked {
+				ws = append(ws, sc.Score)
+			}
+		}
+		queries = append(queries, ws)
+		r.yield(ctx)
+	}
+	before := r.svc.MatchRate()
+	rate := EstimateMatchRate(queries, n, before)
+	r.svc.SetMatchRate(rate)
+	r.log.Info("match rate estimated", "rate", rate, "before", before, "missing_sampled", len(missing),
+		"found", n, "seconds", time.Since(start).Seconds())
+	return nil
+}

@@ -26,6 +26,9 @@ type FieldComparison struct {
 	// TermFrequency is, for agreeing names, how common the agreeing name is
 	// among records (0..1; 0 when unknown), so rare names can weigh more.
 	TermFrequency float64
+	// Distance is, for the face, the photo pair's distance, at which the
+	// scorer interpolates the bands' weights; 0 for other fields.
+	Distance float64
 	// Conflict marks a hard contradiction (female against male) that blocks
 	// the pair from candidate lists.
 	Conflict bool

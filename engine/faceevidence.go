@@ -16,19 +16,21 @@ import (
 // between photos of one child grow with the years between the photos, and
 // that dlib tells young children apart poorly. So the band's m and u are
 // conditional on a face group, chosen from the years apart and the age at
-// the earlier photo, and the level name carries both: "1-3y/0.40-0.48" is
-// band 0.40–0.48 among pairs whose photos were taken 1 to 3 years apart.
+// the earlier photo, and the level name carries both: "1-3y/0.40-0.44" is
+// band 0.40–0.44 among pairs whose photos were taken 1 to 3 years apart.
 //
 // Within each group the m (and the u) of the bands sum to 1; the
 // estimators in params.go treat "group/band" levels this way for any field.
 // The numbers are data, in models.Params: DefaultParams builds them from
-// FaceModel's distance distributions, FaceModel.FromSamples from measured
-// distances, and EM or investigators' decisions re-estimate them.
+// the distances measured on the shared photo sets (MeasuredFaceSamples, by
+// FaceModel.FieldParams), and EM or investigators' decisions re-estimate
+// them. The weight a pair gets is the bands' weights interpolated at its
+// distance (Scorer), so that within a band a nearer face still ranks first.
 
 // FaceBands says how a photo pair maps to a "face" level: distance band
 // edges, and the edges in years apart that separate the face groups. Its
 // level names are part of a params document: changing an edge renames
-// levels, so params must be rebuilt (DefaultParams, FaceModel.FromSamples).
+// levels, so params must be rebuilt (DefaultParams).
 type FaceBands struct {
 	// DistanceEdges are increasing upper bounds of all but the last band.
 	DistanceEdges []float64
@@ -39,31 +41,23 @@ type FaceBands struct {
 	// uses the young groups, split by YoungGapEdges.
 	YoungAge      float64
 	YoungGapEdges []float64
-	// YoungMaxGap, when positive, is the years apart from which a young
-	// pair's faces are not counted at all: dlib cannot tell the child from
-	// other children any more, and a flat band table would only add noise
-	// (and give EM a group it cannot fit).
-	YoungMaxGap float64
 }
 
-// DefaultFaceBands are the bands of params version 1. Distance bands are
-// narrow (0.04) from 0.48 to 0.72, where the genuine and impostor
+// DefaultFaceBands are the bands of the default parameters. Distance bands
+// are 0.04 wide from 0.40 to 0.72, where the genuine and impostor
 // distributions of children cross and a few hundredths change the weight
-// by a bit, and wide where one side dominates: below 0.40 nearly every pair
-// is the same child, from 0.80 nearly every pair is two children (adults'
-// impostors centre on 0.83). Groups: years apart 0–1, 1–3, 3–6, 6–10 and
-// 10+; for under-fives, whose faces change fastest, 0–3, 3–6 and 6–10,
-// and no face evidence from 10 years apart (their genuine distances grow
-// from 0.41 to 0.65 over ten years, into the range of other small
-// children's, 0.56±0.08: see MeasuredFaceDistances); and a group for pairs
-// whose photo dates are unknown.
+// by a bit; below 0.40 they are 0.05 wide, because a pair at 0.27 (photos
+// of one adult) is far stronger evidence than one at 0.39; and from 0.80
+// nearly every pair is two children. Groups: years apart 0–1, 1–3, 3–6,
+// 6–10 and 10+; the same for under-fives, whose faces change fastest (0–3,
+// 3–6, 6–10, 10+: weak evidence after ten years, but never none); and a
+// group for pairs whose photo dates are unknown.
 func DefaultFaceBands() FaceBands {
 	return FaceBands{
-		DistanceEdges: []float64{0.40, 0.48, 0.52, 0.56, 0.60, 0.64, 0.68, 0.72, 0.80},
+		DistanceEdges: []float64{0.30, 0.35, 0.40, 0.44, 0.48, 0.52, 0.56, 0.60, 0.64, 0.68, 0.72, 0.80},
 		GapEdges:      []float64{1, 3, 6, 10},
 		YoungAge:      5,
-		YoungGapEdges: []float64{3, 6},
-		YoungMaxGap:   10,
+		YoungGapEdges: []float64{3, 6, 10},
 	}
 }
 
@@ -81,21 +75,18 @@ func (b FaceBands) Groups() []string {
 	return append(groups, FaceGroupUnknown)
 }
 
-// youngGroups names the young groups: "u5:0-3y", ..., the last one closed
-// at YoungMaxGap when it is set ("u5:6-10y") and open otherwise ("u5:6y+").
+// youngGroups names the young groups: "u5:0-3y", ..., "u5:10y+".
 func (b FaceBands) youngGroups() []string {
 	names := gapGroupNames(b.YoungGapEdges, "y")
-	if b.YoungMaxGap > 0 {
-		lo := 0.0
-		if n := len(b.YoungGapEdges); n > 0 {
-			lo = b.YoungGapEdges[n-1]
-		}
-		names[len(names)-1] = fmt.Sprintf("%g-%gy", lo, b.YoungMaxGap)
-	}
 	for i, n := range names {
 		names[i] = fmt.Sprintf("%s%g:%s", youngPrefix, b.YoungAge, n)
 	}
 	return names
+}
+
+// Young reports whether group is one of the under-YoungAge groups.
+func (b FaceBands) Young(group string) bool {
+	return strings.HasPrefix(group, fmt.Sprintf("%s%g:", youngPrefix, b.YoungAge))
 }
 
 // BandNames returns the distance bands' names, nearest first.
@@ -106,6 +97,21 @@ func (b FaceBands) BandNames() []string {
 		names = append(names, fmt.Sprintf("%.2f-%.2f", e[i-1], e[i]))
 	}
 	return append(names, fmt.Sprintf(">=%.2f", e[len(e)-1]))
+}
+
+// bandCentres returns the distance each band's weight is pinned at when
+// weights are interpolated: the middle of a closed band, and half a
+// neighbouring band's width beyond the edge for the two open ones.
+func (b FaceBands) bandCentres() []float64 {
+	e := b.DistanceEdges
+	c := make([]float64, len(e)+1)
+	c[0] = e[0] - (e[1]-e[0])/2
+	for i := 1; i < len(e); i++ {
+		c[i] = (e[i-1] + e[i]) / 2
+	}
+	n := len(e)
+	c[n] = e[n-1] + (e[n-1]-e[n-2])/2
+	return c
 }
 
 // Levels returns every face level name, group by group.
@@ -121,16 +127,12 @@ func (b FaceBands) Levels() []string {
 
 // Group returns the face group of a pair: yearsApart between the photos and
 // ageAtEarlier, the child's age at the earlier photo, each negative or NaN
-// when unknown. An unknown age counts as not young. It is "" for a young
-// pair YoungMaxGap or more years apart, whose faces are not counted.
+// when unknown. An unknown age counts as not young.
 func (b FaceBands) Group(yearsApart, ageAtEarlier float64) string {
 	if !(yearsApart >= 0) { // also NaN
 		return FaceGroupUnknown
 	}
 	if ageAtEarlier >= 0 && ageAtEarlier < b.YoungAge {
-		if b.YoungMaxGap > 0 && yearsApart >= b.YoungMaxGap {
-			return ""
-		}
 		return b.youngGroups()[bandIndex(b.YoungGapEdges, yearsApart)]
 	}
 	return gapGroupNames(b.GapEdges, "y")[bandIndex(b.GapEdges, yearsApart)]
@@ -141,14 +143,27 @@ func (b FaceBands) Band(d float64) string {
 	return b.BandNames()[bandIndex(b.DistanceEdges, d)]
 }
 
-// Level returns the "group/band" level of a pair, or "" when the pair's
-// faces are not counted (see Group).
+// Level returns the "group/band" level of a pair.
 func (b FaceBands) Level(distance, yearsApart, ageAtEarlier float64) string {
-	g := b.Group(yearsApart, ageAtEarlier)
-	if g == "" {
-		return ""
+	return b.Group(yearsApart, ageAtEarlier) + "/" + b.Band(distance)
+}
+
+// interpolate returns the weight at distance d of a group whose bands
+// weigh w (nearest first): linear between the band centres, flat beyond
+// the outer ones. Weights that fall with distance (MakeMonotone) give an
+// interpolation that falls too, so a nearer face never weighs less.
+func (b FaceBands) interpolate(w []float64, d float64) float64 {
+	c := b.bandCentres()
+	if d <= c[0] {
+		return w[0]
 	}
-	return g + "/" + b.Band(distance)
+	for i := 1; i < len(c); i++ {
+		if d <= c[i] {
+			f := (d - c[i-1]) / (c[i] - c[i-1])
+			return w[i-1] + f*(w[i]-w[i-1])
+		}
+	}
+	return w[len(w)-1]
 }
 
 // bandIndex returns the index of the first edge above x (len(edges) if none).
@@ -171,8 +186,7 @@ func gapGroupNames(edges []float64, unit string) []string {
 // best pair's Euclidean distance, yearsApart the years between the two
 // photos and ageAtEarlier the child's age at the earlier one (negative or
 // NaN when unknown). known is false when either record has no usable face;
-// the field then contributes nothing, as it does for a young pair too many
-// years apart (FaceBands.Group), whose detail says why.
+// the field then contributes nothing.
 func (b FaceBands) CompareFaces(distance, yearsApart, ageAtEarlier float64, known bool) FieldComparison {
 	if !known || math.IsNaN(distance) || distance < 0 {
 		return FieldComparison{Field: FieldFace, Detail: "face: no usable face photo on both records"}
@@ -184,17 +198,18 @@ func (b FaceBands) CompareFaces(distance, yearsApart, ageAtEarlier float64, know
 	} else {
 		d.WriteString(" taken on unknown dates")
 	}
-	level := b.Level(distance, yearsApart, ageAtEarlier)
+	group := b.Group(yearsApart, ageAtEarlier)
 	if ageAtEarlier >= 0 {
 		fmt.Fprintf(&d, ", the earlier at age %s", formatYears(ageAtEarlier))
-		switch {
-		case level == "":
-			fmt.Fprintf(&d, "; not counted: after %g years an under-%g's face is no longer told apart from other children's", b.YoungMaxGap, b.YoungAge)
-		case ageAtEarlier < b.YoungAge:
-			fmt.Fprintf(&d, " (faces of under-%gs are weak evidence)", b.YoungAge)
+		if b.Young(group) {
+			fmt.Fprintf(&d, " (faces of under-%gs are weak evidence", b.YoungAge)
+			if last := b.YoungGapEdges; len(last) > 0 && yearsApart >= last[len(last)-1] {
+				fmt.Fprintf(&d, ", weaker still after %g years", last[len(last)-1])
+			}
+			d.WriteString(")")
 		}
 	}
-	return FieldComparison{Field: FieldFace, Level: level, Detail: d.String()}
+	return FieldComparison{Field: FieldFace, Level: group + "/" + b.Band(distance), Detail: d.String(), Distance: distance}
 }
 
 func formatYears(y float64) string {
@@ -219,218 +234,106 @@ func (g Gaussian) cdf(x float64) float64 {
 	return 0.5 * math.Erfc(-(x-g.Mean)/(g.SD*math.Sqrt2))
 }
 
-// Component is one part of a Mixture: a normal distribution and its share.
-type Component struct {
-	Weight float64 `json:"weight"`
-	Gaussian
+// DistanceSample summarises measured distances of one kind (genuine or
+// impostor) in one face group: how many, their mean and sample sd, and how
+// many fell in each distance band of DefaultFaceBands.
+type DistanceSample struct {
+	N     int     `json:"n"`
+	Mean  float64 `json:"mean"`
+	SD    float64 `json:"sd"`
+	Bands []int   `json:"bands"`
 }
 
-// Mixture is a distribution of face distances made of normal components
-// whose weights sum to 1.
-type Mixture []Component
-
-// Normal returns the mixture of one component, g.
-func Normal(mean, sd float64) Mixture { return Mixture{{Weight: 1, Gaussian: Gaussian{mean, sd}}} }
-
-// cdf returns P(X < x).
-func (m Mixture) cdf(x float64) float64 {
-	var p float64
-	for _, c := range m {
-		p += c.Weight * c.Gaussian.cdf(x)
+// NewDistanceSample summarises distances over the bands of b.
+func (b FaceBands) NewDistanceSample(ds []float64) DistanceSample {
+	s := DistanceSample{N: len(ds), Bands: make([]int, len(b.DistanceEdges)+1)}
+	for _, d := range ds {
+		s.Mean += d
+		s.Bands[bandIndex(b.DistanceEdges, d)]++
 	}
-	return p
-}
-
-// valid reports whether every sd is positive and the weights sum to 1.
-func (m Mixture) valid() bool {
-	var w float64
-	for _, c := range m {
-		if !(c.SD > 0) || !(c.Weight >= 0) {
-			return false
-		}
-		w += c.Weight
+	if s.N == 0 {
+		return s
 	}
-	return len(m) > 0 && math.Abs(w-1) < 1e-9
-}
-
-// FaceDistributions are the distance distributions of one face group:
-// between photos of the same child (Genuine) and of different children
-// (Impostor).
-type FaceDistributions struct {
-	Genuine  Mixture `json:"genuine"`
-	Impostor Mixture `json:"impostor"`
-}
-
-// MeasuredFaceDistances are dlib's distances (Euclidean, 128-D, subject
-// faces found by the default FacePipeline) measured per face group on the
-// FG-NET development set (../shared/faces-children: 21 people, 262 photos
-// with a face, ages 0–69). `trackmatch eval --photos ../shared/faces-children
-// --max-age 70` prints the genuine figures below (by default it keeps
-// photos at 25 or under, which moves 10y+ to 0.587±0.071) for any labelled
-// set, so they can be checked on photos this set does not have (its
-// impostor column is by age difference, as the under-fives' rows are
-// measured, not the pool); engine's TestChildrenAgeing reports the
-// marginal figures by years apart (0–2: 0.406±0.081, 3–5: 0.447±0.081,
-// 6–10: 0.509±0.087, 11+: 0.596±0.100).
-//
-// Genuine: every pair of one person's photos, grouped by the years between
-// them and the age at the earlier one (FaceBands.Group); n is the number
-// of pairs.
-//
-// Impostor: the children that compete with the true one in a gallery. For
-// children five and over it is the pool of FG-NET cross-person pairs with
-// both photos at 25 or under (0.687±0.089, n=21694; with adults too it is
-// 0.716±0.093): other children of the age the true child has at the later
-// photo sit no closer (0.68–0.76 by gap). Under-fives are different: other
-// small children look alike to dlib (an under-five against another child
-// 0–3 years older: 0.561±0.077, n=1231), while older children do not (an
-// under-five against anyone: 0.685±0.101, n=11289). A gallery holds both,
-// so their impostor is half each, the same for every gap: a longer gap can
-// only weaken a close pair, never make it stronger evidence.
-func MeasuredFaceDistances() map[string]FaceDistributions {
-	pool := Normal(0.687, 0.089)
-	young := Mixture{{0.5, Gaussian{0.561, 0.077}}, {0.5, Gaussian{0.685, 0.101}}}
-	return map[string]FaceDistributions{
-		// 0-1y has only 5 FG-NET pairs (0.366±0.043); it takes 1-3y's
-		// figures rather than claim that photos a few months apart agree
-		// better (adults' short-gap pairs: 0.441±0.081 on face-api.js).
-		"0-1y":     {Genuine: Normal(0.407, 0.072), Impostor: pool},
-		"1-3y":     {Genuine: Normal(0.407, 0.072), Impostor: pool},  // n=153
-		"3-6y":     {Genuine: Normal(0.450, 0.079), Impostor: pool},  // n=215
-		"6-10y":    {Genuine: Normal(0.495, 0.086), Impostor: pool},  // n=199
-		"10y+":     {Genuine: Normal(0.561, 0.095), Impostor: pool},  // n=430
-		"u5:0-3y":  {Genuine: Normal(0.407, 0.099), Impostor: young}, // n=71
-		"u5:3-6y":  {Genuine: Normal(0.439, 0.085), Impostor: young}, // n=105
-		"u5:6-10y": {Genuine: Normal(0.513, 0.085), Impostor: young}, // n=131
-		// Under-fives 10+ years apart: genuine 0.646±0.084 (n=229), beyond
-		// the young impostors' centre; not a group (FaceBands.YoungMaxGap).
-		// Dates unknown: every FG-NET genuine pair with both photos at 25
-		// or under, whatever the gap (n=1097), against the pool.
-		FaceGroupUnknown: {Genuine: Normal(0.506, 0.113), Impostor: pool},
+	s.Mean /= float64(s.N)
+	for _, d := range ds {
+		s.SD += (d - s.Mean) * (d - s.Mean)
 	}
-}
-
-// FaceMargins move measured distributions toward each other, so that a
-// model built on 21 mostly European people of FG-NET does not claim more
-// than it knows about the children it serves (South Asian, photographed on
-// phones and by police, some with a face the pipeline picked wrongly).
-type FaceMargins struct {
-	// GenuineShift is added to every genuine mean: photos worse than the
-	// development set's push true pairs apart.
-	GenuineShift float64
-	// ImpostorShift is taken from every impostor mean: populations dlib
-	// separates less well pull strangers together.
-	ImpostorShift float64
-	// SDFactor multiplies every standard deviation (a 21-person sample's sd
-	// is itself uncertain by about a tenth, and tails are heavier than a
-	// normal's).
-	SDFactor float64
-	// MinSD is the least standard deviation after widening.
-	MinSD float64
-}
-
-// DefaultFaceMargins are the margins of DefaultFaceModel.
-//
-// ImpostorShift 0.03 is a tenth of what separates the one non-European
-// set measured (East Asian adults of the go-face test set: impostors at
-// 0.544±0.070, genuine 0.517±0.088, so dlib barely tells them apart) from
-// the European adults (impostors at 0.833±0.077). A population as badly
-// separated as that one cannot be fixed by a margin: for it the face
-// evidence is overstated, and only the caps (FaceModel.LookAlike and the
-// floors) bound the damage.
-func DefaultFaceMargins() FaceMargins {
-	return FaceMargins{GenuineShift: 0.02, ImpostorShift: 0.03, SDFactor: 1.25, MinSD: 0.09}
-}
-
-// Widen returns d moved by the margins, component by component.
-func (w FaceMargins) Widen(d FaceDistributions) FaceDistributions {
-	move := func(m Mixture, shift float64) Mixture {
-		out := make(Mixture, len(m))
-		for i, c := range m {
-			out[i] = Component{Weight: c.Weight, Gaussian: Gaussian{Mean: c.Mean + shift, SD: max(c.SD*w.SDFactor, w.MinSD)}}
-		}
-		return out
+	if s.N > 1 {
+		s.SD = math.Sqrt(s.SD / float64(s.N-1))
 	}
-	return FaceDistributions{Genuine: move(d.Genuine, w.GenuineShift), Impostor: move(d.Impostor, -w.ImpostorShift)}
+	return s
 }
 
-// FaceModel describes dlib's distances per face group, from which
-// FieldParams derives the "face" field's m and u.
+// FaceSamples are a face group's measured distances: between photos of the
+// same person (Genuine) and of different people (Impostor).
+type FaceSamples struct {
+	Genuine  DistanceSample `json:"genuine"`
+	Impostor DistanceSample `json:"impostor"`
+}
+
+// FaceModel turns measured distances per face group into the "face"
+// field's m and u (FieldParams).
 type FaceModel struct {
-	Bands  FaceBands
-	Groups map[string]FaceDistributions
-	// Failure is the share of true pairs whose distance is a stranger's: a
-	// photo too poor, turned or blurred, or the wrong face picked as the
-	// subject. It bounds how far a distant pair counts against a match:
-	// m ≥ Failure·u, so a band weighs at least log2(Failure).
-	Failure float64
-	// LookAlike is the share of strangers whose distance is like the same
-	// child's: siblings, look-alikes, and populations dlib separates badly.
-	// It bounds how far a close pair counts for a match: u ≥ LookAlike·m,
-	// so a band weighs at most −log2(LookAlike).
-	LookAlike float64
-	// UFloor and MFloor are the least u and m of any band, a last guard
-	// for distributions with no mass in a band.
-	UFloor float64
-	MFloor float64
+	Bands FaceBands
+	// Samples are the measured distances per group; a group without
+	// samples takes its parent's (see FieldParams).
+	Samples map[string]FaceSamples
+	// PriorPairs is the strength, in pairs, of the prior each group's
+	// band shares are shrunk toward; see FieldParams.
+	PriorPairs float64
 }
 
-// DefaultFaceModel is the face model of params version 1:
-// MeasuredFaceDistances widened by DefaultFaceMargins, with 3% of true
-// pairs failing (so no band weighs less than −5 bits) and 0.5% of strangers
-// looking alike (so none weighs more than 7.6 bits; in practice the
-// nearest band of photos 1–3 years apart weighs 4.9 bits, a likelihood
-// ratio of 30, where FG-NET's own figures would say about 600: the widened
-// impostor puts 1% of strangers below 0.40, FG-NET has 17 of 21694 pairs,
-// 0.08%, there).
-// To be re-estimated from real pairs (FromSamples, EstimateEM,
-// EstimateFromDecisions).
+// DefaultPriorPairs: a group's own samples outweigh its prior once it has
+// more than 20 pairs. The spread of a band share estimated from n pairs
+// is about √(p/n); at 20 pairs a band holding a quarter of them is known
+// to ±0.11, the size of the prior's own error (a normal fitted to a
+// neighbouring group), so below that the prior is the better guess.
+const DefaultPriorPairs = 20
+
+// DefaultFaceModel is the face model of the default parameters: the
+// distances of MeasuredFaceSamples, shrunk by DefaultPriorPairs.
 func DefaultFaceModel() FaceModel {
-	fm := FaceModel{
-		Bands:     DefaultFaceBands(),
-		Groups:    map[string]FaceDistributions{},
-		Failure:   0.03,
-		LookAlike: 0.005,
-		UFloor:    0.002,
-		MFloor:    0.002,
-	}
-	w := DefaultFaceMargins()
-	for g, d := range MeasuredFaceDistances() {
-		fm.Groups[g] = w.Widen(d)
-	}
-	return fm
+	return FaceModel{Bands: DefaultFaceBands(), Samples: MeasuredFaceSamples(), PriorPairs: DefaultPriorPairs}
 }
 
-// FieldParams returns the "face" field's levels: per group and band, m is
-// the genuine probability of the band mixed with Failure of the
-// impostor's, u the impostor probability mixed with LookAlike of the
-// genuine's; both floored and renormalised so that each group's m and u
-// still sum to 1, then made monotone (MakeMonotone).
+// FieldParams returns the "face" field's levels. For each group and each
+// side (genuine, impostor):
+//
+//   - the prior is a normal distribution whose mean and variance are the
+//     group's own, shrunk toward its parent's (the unknown-dates group,
+//     which pools every pair whatever the dates) with PriorPairs
+//     pseudo-pairs: a group of 5 pairs is mostly its parent, one of 400
+//     mostly itself;
+//   - each band's share is its count plus PriorPairs times the prior's
+//     mass in the band, over the group's count plus PriorPairs;
+//   - a band where no pair was seen is known only to be rarer than about
+//     one in n: a genuine share there is half a pair, 0.5/(n+PriorPairs)
+//     (photos that fail, a wrong face picked, land in the far bands more
+//     often than a normal says); an impostor share is the prior normal's
+//     tail, at most half a pair (FG-NET's impostors, and the synthetic
+//     galleries', follow the normal into the tail as far as they were
+//     measured: 6·10⁻⁴ below 0.44 against its 4·10⁻⁴). So the strongest
+//     evidence a group gives follows from what was measured, never from a
+//     chosen cap.
+//
+// Bands are then made monotone (MakeMonotone).
 func (fm FaceModel) FieldParams() (models.FieldParams, error) {
-	if !(fm.Failure >= 0 && fm.Failure < 1 && fm.LookAlike >= 0 && fm.LookAlike < 1) {
-		return models.FieldParams{}, fmt.Errorf("face model: failure %v and look-alike %v must be in [0, 1)", fm.Failure, fm.LookAlike)
-	}
 	levels := map[string]models.LevelParams{}
-	edges := fm.Bands.DistanceEdges
 	names := fm.Bands.BandNames()
+	parent, ok := fm.Samples[FaceGroupUnknown]
+	if !ok || parent.Genuine.N < 2 || parent.Impostor.N < 2 {
+		return models.FieldParams{}, fmt.Errorf("face model: the %q group needs measured genuine and impostor distances", FaceGroupUnknown)
+	}
 	for _, g := range fm.Bands.Groups() {
-		dist, ok := fm.Groups[g]
-		if !ok {
-			return models.FieldParams{}, fmt.Errorf("face model has no distributions for group %q", g)
+		s := fm.Samples[g]
+		m, err := fm.shares(s.Genuine, parent.Genuine, false)
+		if err != nil {
+			return models.FieldParams{}, fmt.Errorf("face group %q genuine: %w", g, err)
 		}
-		if !dist.Genuine.valid() || !dist.Impostor.valid() {
-			return models.FieldParams{}, fmt.Errorf("face model group %q: every sd must be positive and the weights sum to 1", g)
+		u, err := fm.shares(s.Impostor, parent.Impostor, true)
+		if err != nil {
+			return models.FieldParams{}, fmt.Errorf("face group %q impostor: %w", g, err)
 		}
-		gen := bandMasses(dist.Genuine, edges)
-		imp := bandMasses(dist.Impostor, edges)
-		m := make([]float64, len(gen))
-		u := make([]float64, len(gen))
-		for i := range gen {
-			m[i] = (1-fm.Failure)*gen[i] + fm.Failure*imp[i]
-			u[i] = (1-fm.LookAlike)*imp[i] + fm.LookAlike*gen[i]
-		}
-		floorAndNormalise(m, fm.MFloor)
-		floorAndNormalise(u, fm.UFloor)
 		for i, band := range names {
 			levels[g+"/"+band] = models.LevelParams{M: m[i], U: u[i]}
 		}
@@ -438,6 +341,45 @@ func (fm FaceModel) FieldParams() (models.FieldParams, error) {
 	fp := models.FieldParams{Levels: levels}
 	fm.Bands.MakeMonotone(fp)
 	return fp, nil
+}
+
+// tinyShare keeps every share positive, as ValidateParams requires.
+const tinyShare = 1e-9
+
+// shares estimates one side's band shares from s, shrunk toward a normal
+// prior that is itself s's moments shrunk toward parent's.
+func (fm FaceModel) shares(s, parent DistanceSample, normalTail bool) ([]float64, error) {
+	nb := len(fm.Bands.DistanceEdges) + 1
+	if s.N > 0 && len(s.Bands) != nb {
+		return nil, fmt.Errorf("%d band counts, want %d", len(s.Bands), nb)
+	}
+	k := math.Max(fm.PriorPairs, 1)
+	n := float64(s.N)
+	mean := (n*s.Mean + k*parent.Mean) / (n + k)
+	sd := math.Sqrt((n*s.SD*s.SD + k*parent.SD*parent.SD) / (n + k))
+	if !(sd > 0) {
+		return nil, fmt.Errorf("no spread in the measured distances")
+	}
+	q := bandMasses(Gaussian{mean, sd}, fm.Bands.DistanceEdges)
+	p := make([]float64, nb)
+	floor := 0.5 / (n + k)
+	for i := range p {
+		c := 0.0
+		if s.N > 0 {
+			c = float64(s.Bands[i])
+		}
+		p[i] = (c + k*q[i]) / (n + k)
+		switch {
+		case c > 0:
+		case normalTail:
+			// Nothing seen here: the prior's own tail, down to half a pair.
+			p[i] = max(p[i], min(q[i], floor))
+		default:
+			p[i] = max(p[i], floor)
+		}
+	}
+	floorAndNormalise(p, tinyShare)
+	return p, nil
 }
 
 // MakeMonotone adjusts a "face" field in place so that, in every group, a
@@ -506,7 +448,7 @@ func poolAdjacentViolators(m, u []float64) {
 }
 
 // bandMasses returns the probability of each band under g.
-func bandMasses(g Mixture, edges []float64) []float64 {
+func bandMasses(g Gaussian, edges []float64) []float64 {
 	p := make([]float64, len(edges)+1)
 	prev := 0.0
 	for i, e := range edges {
@@ -545,56 +487,4 @@ func floorAndNormalise(p []float64, floor float64) {
 			return
 		}
 	}
-}
-
-// FromSamples estimates the "face" field's levels from measured distances
-// per face group: genuine[g] between photos of one child, impostor[g]
-// between photos of different children. Each band's share is smoothed
-// toward prior (the current params' face field, e.g. DefaultParams') by
-// priorStrength pseudo-pairs, so a group with few samples keeps its prior
-// shape and one with none keeps its prior exactly; m and u are then floored
-// and made monotone as in FieldParams.
-func (fm FaceModel) FromSamples(genuine, impostor map[string][]float64, prior models.FieldParams, priorStrength float64) (models.FieldParams, error) {
-	levels := map[string]models.LevelParams{}
-	b := fm.Bands
-	names := b.BandNames()
-	for _, g := range b.Groups() {
-		m := make([]float64, len(names))
-		u := make([]float64, len(names))
-		for i, band := range names {
-			p, ok := prior.Levels[g+"/"+band]
-			if !ok {
-				return models.FieldParams{}, fmt.Errorf("prior has no face level %s/%s", g, band)
-			}
-			m[i], u[i] = priorStrength*p.M, priorStrength*p.U
-		}
-		if len(genuine[g]) == 0 && len(impostor[g]) == 0 {
-			for _, band := range names {
-				levels[g+"/"+band] = prior.Levels[g+"/"+band]
-			}
-			continue
-		}
-		for _, d := range genuine[g] {
-			m[bandIndex(b.DistanceEdges, d)]++
-		}
-		for _, d := range impostor[g] {
-			u[bandIndex(b.DistanceEdges, d)]++
-		}
-		nm, nu := priorStrength+float64(len(genuine[g])), priorStrength+float64(len(impostor[g]))
-		if nm <= 0 || nu <= 0 {
-			return models.FieldParams{}, fmt.Errorf("face group %q has no samples and no prior strength", g)
-		}
-		for i := range m {
-			m[i] /= nm
-			u[i] /= nu
-		}
-		floorAndNormalise(m, fm.MFloor)
-		floorAndNormalise(u, fm.UFloor)
-		for i, band := range names {
-			levels[g+"/"+band] = models.LevelParams{M: m[i], U: u[i]}
-		}
-	}
-	fp := models.FieldParams{Levels: levels}
-	b.MakeMonotone(fp)
-	return fp, nil
 }

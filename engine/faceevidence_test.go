@@ -18,13 +18,13 @@ func TestFaceLevels(t *testing.T) {
 		d, years, age float64
 		want          string
 	}{
-		{0.30, 0.5, 10, "0-1y/<0.40"},
-		{0.3999, 1, 10, "1-3y/<0.40"}, // 1 year is the first edge: the next group
-		{0.40, 2.9, 10, "1-3y/0.40-0.48"},
+		{0.27, 0.5, 10, "0-1y/<0.30"},
+		{0.3999, 1, 10, "1-3y/0.35-0.40"}, // 1 year is the first edge: the next group
+		{0.40, 2.9, 10, "1-3y/0.40-0.44"},
 		{0.55, 4, 7, "3-6y/0.52-0.56"},
 		{0.69, 8, 6, "6-10y/0.68-0.72"},
 		{0.70, 7, 3, "u5:6-10y/0.68-0.72"},
-		{0.70, 10, 3, ""}, // under-fives ten years apart: not counted
+		{0.70, 10, 3, "u5:10y+/0.68-0.72"}, // under-fives ten years apart: weak, but counted
 		{0.50, 12, 6, "10y+/0.48-0.52"},
 		{0.50, 2, 3, "u5:0-3y/0.48-0.52"},
 		{0.85, 4, 4.9, "u5:3-6y/>=0.80"},
@@ -37,19 +37,19 @@ func TestFaceLevels(t *testing.T) {
 			t.Errorf("Level(%v, %v, %v) = %q, want %q", tc.d, tc.years, tc.age, got, tc.want)
 		}
 	}
-	want := []string{"0-1y", "1-3y", "3-6y", "6-10y", "10y+", "u5:0-3y", "u5:3-6y", "u5:6-10y", "unknown"}
+	want := []string{"0-1y", "1-3y", "3-6y", "6-10y", "10y+", "u5:0-3y", "u5:3-6y", "u5:6-10y", "u5:10y+", "unknown"}
 	if got := b.Groups(); !slices.Equal(got, want) {
 		t.Fatalf("groups %v, want %v", got, want)
 	}
-	if n := len(b.Levels()); n != len(want)*10 {
-		t.Fatalf("%d face levels, want %d", n, len(want)*10)
+	if n := len(b.Levels()); n != len(want)*13 {
+		t.Fatalf("%d face levels, want %d", n, len(want)*13)
 	}
 }
 
 func TestFaceComparison(t *testing.T) {
 	b := DefaultFaceBands()
 	c := b.CompareFaces(0.46, 4, 3, true)
-	if c.Field != FieldFace || c.Level != "u5:3-6y/0.40-0.48" || c.Conflict {
+	if c.Field != FieldFace || c.Level != "u5:3-6y/0.44-0.48" || c.Conflict || c.Distance != 0.46 {
 		t.Fatalf("comparison %+v", c)
 	}
 	for _, want := range []string{"distance 0.46", "4 years apart", "age 3", "weak evidence"} {
@@ -63,11 +63,15 @@ func TestFaceComparison(t *testing.T) {
 	if c := b.CompareFaces(0.46, -1, -1, true); !strings.Contains(c.Detail, "unknown dates") {
 		t.Errorf("detail %q", c.Detail)
 	}
+	// An under-five eleven years later still counts, weakly, and says so.
 	young := b.CompareFaces(0.46, 11, 2, true)
-	if young.Level != "" || !strings.Contains(young.Detail, "not counted") || !strings.Contains(young.Detail, "11 years apart") {
+	if young.Level != "u5:10y+/0.44-0.48" || !strings.Contains(young.Detail, "weaker still after 10 years") || !strings.Contains(young.Detail, "11 years apart") {
 		t.Errorf("under-five 11 years apart: %+v", young)
 	}
-	for _, c := range []FieldComparison{b.CompareFaces(0.46, 4, 3, false), b.CompareFaces(math.NaN(), 4, 3, true), young} {
+	if w := defaultScorer(t).Score([]FieldComparison{young}).Score; !(w > 0) {
+		t.Errorf("under-five 11 years apart at 0.46 weighs %.2f bits, want a small positive weight", w)
+	}
+	for _, c := range []FieldComparison{b.CompareFaces(0.46, 4, 3, false), b.CompareFaces(math.NaN(), 4, 3, true)} {
 		if c.Level != "" || c.Field != FieldFace {
 			t.Errorf("missing face gave %+v", c)
 		}
@@ -96,55 +100,51 @@ func TestFaceModelTable(t *testing.T) {
 	t.Logf("face weights, bits:\n%s", s.String())
 }
 
+// faceWeight is the default scorer's face weight of a pair.
+func faceWeight(t *testing.T, d, years, age float64) float64 {
+	t.Helper()
+	return defaultScorer(t).Score([]FieldComparison{DefaultFaceBands().CompareFaces(d, years, age, true)}).Score
+}
+
 func TestFaceWeightsShrinkWithYearsAndYouth(t *testing.T) {
-	p := DefaultParams()
-	b := DefaultFaceBands()
-	w := func(d, years, age float64) float64 { return levelWeight(p, FieldFace, b.Level(d, years, age)) }
-	// A close pair (nearer than any group's typical true pair) weighs less
-	// the more years lie between the photos, for older children and for
-	// under-fives alike; and for older children at 0.45 too.
+	w := func(d, years, age float64) float64 { return faceWeight(t, d, years, age) }
+	// A close pair weighs less the more years lie between the photos, for
+	// older children and for under-fives alike. (Photos under a year apart
+	// are left out: 4 measured pairs, so that group is mostly its parent's.)
 	for _, tc := range []struct{ age, d float64 }{{8, 0.30}, {8, 0.38}, {8, 0.45}, {2, 0.30}, {2, 0.38}} {
-		age, d := tc.age, tc.d
-		{
-			prev := math.Inf(1)
-			for _, years := range []float64{0.5, 2, 4, 8, 12} {
-				l := b.Level(d, years, age)
-				if l == "" {
-					continue
-				}
-				cur := levelWeight(p, FieldFace, l)
-				if cur > prev+1e-9 {
-					t.Errorf("age %v, distance %v weighs %.2f at %v years, more than %.2f at fewer", age, d, cur, years, prev)
-				}
-				prev = cur
+		prev := math.Inf(1)
+		for _, years := range []float64{2, 4, 8, 12} {
+			cur := w(tc.d, years, tc.age)
+			if cur > prev+1e-9 {
+				t.Errorf("age %v, distance %v weighs %.2f at %v years, more than %.2f at fewer", tc.age, tc.d, cur, years, prev)
 			}
+			prev = cur
 		}
 	}
-	// Measured: a decade costs about a bit at 0.45 and two at 0.35.
-	if got := w(0.45, 0.5, 8) - w(0.45, 12, 8); got < 1 {
-		t.Errorf("twelve years between photos cost %.2f bits at distance 0.45, want at least 1", got)
+	// Measured: a decade costs bits at 0.45 and at 0.35.
+	if got := w(0.45, 2, 8) - w(0.45, 12, 8); got < 1 {
+		t.Errorf("ten years more between photos cost %.2f bits at distance 0.45, want at least 1", got)
 	}
-	if got := w(0.35, 0.5, 8) - w(0.35, 12, 8); got < 2 {
-		t.Errorf("twelve years between photos cost %.2f bits at distance 0.35, want at least 2", got)
-	}
-	// A far pair counts less against a match across many years, too.
-	if w(0.75, 12, 8) <= w(0.75, 0.5, 8) {
+	// A far pair counts less against a match across many years.
+	if w(0.75, 12, 8) <= w(0.75, 2, 8) {
 		t.Error("distance 0.75 should weigh less against a match after 12 years")
 	}
-	// Young children: weaker evidence than older ones at the same gap.
-	for _, years := range []float64{2, 4, 8} {
-		for _, d := range []float64{0.35, 0.45} {
-			if w(d, years, 3) >= w(d, years, 8) {
-				t.Errorf("distance %v, %v years: under-five weighs %.2f, not less than %.2f", d, years, w(d, years, 3), w(d, years, 8))
-			}
-		}
+	// Under-fives ten years on: weak but never zero, and a nearer face
+	// still weighs more, so a face-only search ranks by it.
+	if a, b := w(0.50, 11, 2), w(0.65, 11, 2); !(a > 0 && a > b && a < w(0.50, 8, 2)) {
+		t.Errorf("under-five 11 years apart: %.2f bits at 0.50, %.2f at 0.65, %.2f at 0.50 after 8 years", a, b, w(0.50, 8, 2))
 	}
-	// Bounded: within every group, nearer never weighs less; the nearest
-	// band counts for and the farthest against; and no band is extreme,
-	// whatever the measured distributions would say (FaceModel.Failure,
-	// LookAlike).
-	fm := DefaultFaceModel()
-	hi, lo := -math.Log2(fm.LookAlike), math.Log2(fm.Failure)
+	// Weights come from the data, not a cap: photos of unknown dates at
+	// 0.27 (the same adult) weigh far more than at 0.39, and both count
+	// for a match.
+	if a, b := w(0.27, -1, -1), w(0.39, -1, -1); !(a > b+2 && b > 3) {
+		t.Errorf("unknown dates: %.2f bits at 0.27, %.2f at 0.39", a, b)
+	}
+	// Within every group, nearer never weighs less (bands and the
+	// interpolation between them); the nearest counts for, the farthest
+	// against.
+	p := DefaultParams()
+	b := DefaultFaceBands()
 	for _, g := range b.Groups() {
 		prev := math.Inf(1)
 		for _, band := range b.BandNames() {
@@ -152,84 +152,77 @@ func TestFaceWeightsShrinkWithYearsAndYouth(t *testing.T) {
 			if cur > prev+1e-12 {
 				t.Errorf("group %s: band %s weighs %.3f, more than the nearer band's %.3f", g, band, cur, prev)
 			}
-			if cur > hi || cur < lo-1e-9 {
-				t.Errorf("group %s band %s weighs %.2f, outside [%.2f, %.2f]", g, band, cur, lo, hi)
-			}
 			prev = cur
 		}
-		near, far := levelWeight(p, FieldFace, g+"/<0.40"), levelWeight(p, FieldFace, g+"/>=0.80")
-		if near <= 0.5 || far >= -1 {
+		if near, far := levelWeight(p, FieldFace, g+"/<0.30"), levelWeight(p, FieldFace, g+"/>=0.80"); near <= 2 || far >= -1 {
 			t.Errorf("group %s: nearest band %.2f, farthest %.2f", g, near, far)
 		}
 	}
-	if top := w(0.30, 2, 10); top > 6 || top < 4 {
-		t.Errorf("the strongest band weighs %.2f bits; the model is meant to cap near 5", top)
+	for _, tc := range []struct{ years, age float64 }{{2, 8}, {12, 8}, {11, 2}, {-1, -1}} {
+		prev := math.Inf(1)
+		for d := 0.2; d < 1; d += 0.005 {
+			cur := w(d, tc.years, tc.age)
+			if cur > prev+1e-9 {
+				t.Fatalf("%v years, age %v: %.3f bits at %.3f, more than %.3f just nearer", tc.years, tc.age, cur, d, prev)
+			}
+			prev = cur
+		}
 	}
 }
 
-// TestFaceModelMixesAndWidens checks the model's construction: the margins
-// move each group's distributions toward each other, and FieldParams mixes
-// failures and look-alikes in.
-func TestFaceModelMixesAndWidens(t *testing.T) {
-	measured := MeasuredFaceDistances()
-	fm := DefaultFaceModel()
-	for _, g := range fm.Bands.Groups() {
-		d, ok := measured[g]
-		if !ok {
-			t.Fatalf("no measured distances for group %s", g)
-		}
-		w := fm.Groups[g]
-		if w.Genuine[0].Mean <= d.Genuine[0].Mean || w.Genuine[0].SD <= d.Genuine[0].SD {
-			t.Errorf("%s: genuine %+v not widened from %+v", g, w.Genuine, d.Genuine)
-		}
-		for i := range w.Impostor {
-			if w.Impostor[i].Mean >= d.Impostor[i].Mean || w.Impostor[i].SD <= d.Impostor[i].SD {
-				t.Errorf("%s: impostor %+v not moved from %+v", g, w.Impostor, d.Impostor)
-			}
-		}
+// TestFaceModelShrinks checks the estimator: a group with few pairs
+// follows its parent, one with many its own counts, and no band's share
+// is below half a pair of what was measured.
+func TestFaceModelShrinks(t *testing.T) {
+	b := DefaultFaceBands()
+	parent := FaceSamples{
+		Genuine:  b.NewDistanceSample(normalSample(1, 2000, 0.50, 0.10)),
+		Impostor: b.NewDistanceSample(normalSample(2, 20000, 0.70, 0.09)),
 	}
-	// Genuine distances grow with years apart.
-	for _, series := range [][]string{{"1-3y", "3-6y", "6-10y", "10y+"}, {"u5:0-3y", "u5:3-6y", "u5:6-10y"}} {
-		for i := 1; i < len(series); i++ {
-			if measured[series[i]].Genuine[0].Mean <= measured[series[i-1]].Genuine[0].Mean {
-				t.Errorf("genuine mean of %s not above %s's", series[i], series[i-1])
-			}
-		}
-	}
-	// Without failures and look-alikes, two far-apart distributions give an
-	// extreme weight; with them, it is bounded.
-	sharp := FaceModel{Bands: fm.Bands, Groups: map[string]FaceDistributions{}, UFloor: 1e-9, MFloor: 1e-9}
-	for _, g := range fm.Bands.Groups() {
-		sharp.Groups[g] = FaceDistributions{Genuine: Normal(0.35, 0.05), Impostor: Normal(0.85, 0.05)}
-	}
-	raw, err := sharp.FieldParams()
+	few := FaceSamples{Genuine: b.NewDistanceSample([]float64{0.31, 0.33}), Impostor: parent.Impostor}
+	many := FaceSamples{Genuine: b.NewDistanceSample(normalSample(3, 5000, 0.33, 0.03)), Impostor: parent.Impostor}
+	fm := FaceModel{Bands: b, PriorPairs: DefaultPriorPairs, Samples: map[string]FaceSamples{FaceGroupUnknown: parent, "1-3y": few, "3-6y": many}}
+	fp, err := fm.FieldParams()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sharp.Failure, sharp.LookAlike = 0.03, 0.005
-	mixed, err := sharp.FieldParams()
-	if err != nil {
+	p := DefaultParams()
+	p.Fields[FieldFace] = fp
+	if err := ValidateParams(p); err != nil {
 		t.Fatal(err)
 	}
-	wr := func(fp models.FieldParams, l string) float64 { return math.Log2(fp.Levels[l].M / fp.Levels[l].U) }
-	if wr(raw, "1-3y/<0.40") < 15 || wr(raw, "1-3y/>=0.80") > -15 {
-		t.Fatalf("unmixed weights %.1f and %.1f, want extreme", wr(raw, "1-3y/<0.40"), wr(raw, "1-3y/>=0.80"))
+	m := func(l string) float64 { return fp.Levels[l].M }
+	// Two pairs at 0.31–0.33 move the 1-3y group a little toward them;
+	// 5000 pairs at 0.33±0.03 make 3-6y their own.
+	if got, par := m("1-3y/0.30-0.35"), m("6-10y/0.30-0.35"); !(got > par && got < 0.2) {
+		t.Errorf("two pairs: m(0.30-0.35) = %.3f, parent-only group %.3f", got, par)
 	}
-	if w := wr(mixed, "1-3y/<0.40"); w > -math.Log2(0.005) || w < 7 {
-		t.Errorf("mixed nearest weight %.2f, want just under %.2f", w, -math.Log2(0.005))
+	if got := m("3-6y/0.30-0.35"); got < 0.5 {
+		t.Errorf("5000 pairs at 0.33: m(0.30-0.35) = %.3f, want most of them", got)
 	}
-	if w := wr(mixed, "1-3y/>=0.80"); w < math.Log2(0.03)-1e-9 || w > -4.5 {
-		t.Errorf("mixed farthest weight %.2f, want just above %.2f", w, math.Log2(0.03))
+	// No pair of 20000 impostors below 0.30: u there is the prior normal's
+	// tail, never more than half a pair; no genuine pair above 0.80 of the
+	// 5000: m there is half a pair, not the normal's far tail (photos that
+	// fail land there).
+	floor := 0.5 / (20000 + DefaultPriorPairs)
+	if u := fp.Levels["unknown/<0.30"].U; u > floor || u < 1e-7 {
+		t.Errorf("u(<0.30) = %g, want the normal tail's, at most %g", u, floor)
 	}
-	bad := fm
-	bad.Groups = map[string]FaceDistributions{}
-	for g, d := range fm.Groups {
-		bad.Groups[g] = d
+	if got, floor := m("3-6y/>=0.80"), 0.5/(5000+DefaultPriorPairs); got < floor/2 {
+		t.Errorf("m(>=0.80) = %g, want about half a pair, %g (pooled with its neighbours)", got, floor)
 	}
-	bad.Groups["1-3y"] = FaceDistributions{Genuine: Normal(0.4, 0.1), Impostor: Mixture{{0.5, Gaussian{0.6, 0.1}}}}
-	if _, err := bad.FieldParams(); err == nil {
-		t.Error("impostor weights summing to 0.5: want an error")
+	if _, err := (FaceModel{Bands: b, PriorPairs: 20, Samples: map[string]FaceSamples{}}).FieldParams(); err == nil {
+		t.Error("no unknown-dates samples: want an error")
 	}
+}
+
+func normalSample(seed uint64, n int, mean, sd float64) []float64 {
+	r := rand.New(rand.NewPCG(seed, seed))
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = mean + sd*r.NormFloat64()
+	}
+	return out
 }
 
 func TestMakeMonotoneIdempotent(t *testing.T) {
@@ -260,47 +253,5 @@ func TestPoolAdjacentViolators(t *testing.T) {
 		if m[i]/u[i] > m[i-1]/u[i-1]+1e-12 {
 			t.Fatalf("ratios still increase: m=%v u=%v", m, u)
 		}
-	}
-}
-
-func TestFaceFromSamples(t *testing.T) {
-	fm := DefaultFaceModel()
-	prior := DefaultParams().Fields[FieldFace]
-	r := rand.New(rand.NewPCG(1, 1))
-	genuine := map[string][]float64{}
-	impostor := map[string][]float64{}
-	for range 20000 {
-		genuine["1-3y"] = append(genuine["1-3y"], 0.44+0.06*r.NormFloat64())
-		impostor["1-3y"] = append(impostor["1-3y"], 0.90+0.08*r.NormFloat64())
-	}
-	fp, err := fm.FromSamples(genuine, impostor, prior, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := DefaultParams()
-	p.Fields[FieldFace] = fp
-	if err := ValidateParams(p); err != nil {
-		t.Fatal(err)
-	}
-	// The measured group follows the samples: N(0.44, 0.06) puts 0.495 in
-	// 0.40–0.48, scaled by 0.99 for the 5×0.002 that MFloor gives the empty
-	// far bands: 0.49.
-	if got := fp.Levels["1-3y/0.40-0.48"].M; math.Abs(got-0.49) > 0.02 || fp.Levels["1-3y/>=0.80"].M != fm.MFloor {
-		t.Fatalf("measured m: %v in 0.40-0.48, %v above 0.80", got, fp.Levels["1-3y/>=0.80"].M)
-	}
-	// Both near bands have u at the floor, so the nearer (less m) would
-	// weigh less; they are pooled to one ratio.
-	if w0, w1 := levelWeight(p, FieldFace, "1-3y/<0.40"), levelWeight(p, FieldFace, "1-3y/0.40-0.48"); math.Abs(w0-w1) > 1e-9 {
-		t.Fatalf("near bands weigh %v and %v; want pooled", w0, w1)
-	}
-	// Groups without samples keep their prior.
-	for _, band := range fm.Bands.BandNames() {
-		l := "6-10y/" + band
-		if got, want := fp.Levels[l], prior.Levels[l]; math.Abs(got.M-want.M) > 1e-9 || math.Abs(got.U-want.U) > 1e-9 {
-			t.Fatalf("%s: %+v, prior %+v", l, got, want)
-		}
-	}
-	if _, err := fm.FromSamples(genuine, impostor, models.FieldParams{}, 10); err == nil {
-		t.Fatal("no prior levels: want an error")
 	}
 }

@@ -90,6 +90,15 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	if err != nil {
 		return nil, err
 	}
+	// Each candidate's probability weighs it against the others
+	// (Scorer.Posterior): at most one of them is the child.
+	weights := make([]float64, len(out))
+	for i := range out {
+		weights[i] = out[i].Score
+	}
+	for i, p := range s.galleryScorer(q.Kind.Other()).Posterior(weights) {
+		out[i].Probability = p
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
 			return out[i].Score > out[j].Score
@@ -208,9 +217,18 @@ func rankableAttributes(q *models.Child) bool {
 }
 
 // galleryScorer is the current scorer with the prior of a search among the
-// records of kind gallery (see Scorer.ForGallery).
+// records of kind gallery, at the service's match rate (see
+// Scorer.ForGallery). The match rate is the missing children's; a found
+// child's is the same number of true pairs over the found records,
+// MatchRate·missing/found.
 func (s *Service) galleryScorer(gallery models.Kind) *Scorer {
-	return s.Scorer().ForGallery(s.counts.of(gallery))
+	n, rate := s.counts.of(gallery), s.MatchRate()
+	if gallery == models.KindMissing && n > 0 {
+		if found := s.counts.of(models.KindFound); found > 0 {
+			rate = min(rate*float64(n)/float64(found), MaxMatchRate)
+		}
+	}
+	return s.Scorer().ForGallery(n, rate)
 }
 
 // scorePair compares a query child a (with faces af) against a candidate b.

@@ -167,6 +167,9 @@ func ValidateParams(p models.Params) error {
 	if !(p.Prior > 0 && p.Prior < 1) {
 		problems = append(problems, fmt.Sprintf("prior %v is not strictly between 0 and 1", p.Prior))
 	}
+	if c := p.Calibration; c != nil && (!(c.Slope > 0) || math.IsInf(c.Slope, 0) || math.IsNaN(c.Intercept) || math.IsInf(c.Intercept, 0)) {
+		problems = append(problems, fmt.Sprintf("calibration slope %v must be positive and finite, intercept %v finite", c.Slope, c.Intercept))
+	}
 	for _, f := range slices.Sorted(maps.Keys(p.Fields)) {
 		sums := map[string][2]float64{}
 		for _, l := range slices.Sorted(maps.Keys(p.Fields[f].Levels)) {
@@ -192,6 +195,10 @@ func ValidateParams(p models.Params) error {
 // cloneParams deep-copies p, so estimates never alias their base.
 func cloneParams(p models.Params) models.Params {
 	q := p
+	if p.Calibration != nil {
+		c := *p.Calibration
+		q.Calibration = &c
+	}
 	q.Fields = make(map[string]models.FieldParams, len(p.Fields))
 	for f, fp := range p.Fields {
 		q.Fields[f] = models.FieldParams{Levels: maps.Clone(fp.Levels)}

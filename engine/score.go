@@ -21,6 +21,16 @@ type Scorer struct {
 	logPriorOdds float64
 	fields       map[string]map[string]models.LevelParams
 	bands        FaceBands
+	// faceWeights are each face group's band weights, nearest first, for
+	// interpolating at a pair's distance.
+	faceWeights map[string][]float64
+	// gallery and rate are the gallery size and match rate of ForGallery
+	// (0 and DefaultMatchRate until set).
+	gallery int
+	rate    float64
+	// calib maps weights to the weights probabilities use (identity
+	// unless the parameters carry a fitted Calibration).
+	calib models.Calibration
 }
 
 // Scored is the outcome of scoring one pair.
@@ -59,9 +69,23 @@ func NewScorer(p models.Params) (*Scorer, error) {
 		logPriorOdds: math.Log2(p.Prior / (1 - p.Prior)),
 		fields:       make(map[string]map[string]models.LevelParams, len(p.Fields)),
 		bands:        bands,
+		rate:         DefaultMatchRate,
+		calib:        models.Calibration{Slope: 1},
+	}
+	if p.Calibration != nil {
+		s.calib = *p.Calibration
 	}
 	for f, fp := range cloneParams(p).Fields {
 		s.fields[f] = fp.Levels
+	}
+	if face, ok := p.Fields[FieldFace]; ok {
+		s.faceWeights = map[string][]float64{}
+		for _, g := range bands.Groups() {
+			for _, band := range bands.BandNames() {
+				lp := face.Levels[g+"/"+band]
+				s.faceWeights[g] = append(s.faceWeights[g], math.Log2(lp.M/lp.U))
+			}
+		}
 	}
 	return s, nil
 }
@@ -77,7 +101,9 @@ func (s *Scorer) FaceComparison(distance, yearsApart, ageAtEarlier float64, know
 }
 
 // Score sums log2(m/u) over the comparisons. A comparison with an empty
-// Level contributes nothing. For exact, folded and phonetic name agreement
+// Level contributes nothing. The face's weight is its group's band weights
+// interpolated at the pair's distance (FaceBands.interpolate), so faces in
+// one band still rank by distance. For exact, folded and phonetic name agreement
 // with a known TermFrequency f, u is max(f, NameTFFloor) instead of the
 // level's u, so a rare shared name weighs more than a common one. A level
 // the parameters do not know contributes nothing and says so.
@@ -90,7 +116,7 @@ func (s *Scorer) Score(cmps []FieldComparison) Scored {
 		out.Blocked = out.Blocked || c.Conflict
 	}
 	if !out.Blocked {
-		out.Probability = logistic2(out.Score + s.logPriorOdds)
+		out.Probability = logistic2(s.calibrate(out.Score) + s.logPriorOdds)
 	}
 	return out
 }
@@ -106,6 +132,11 @@ func (s *Scorer) weight(c FieldComparison) (float64, string) {
 	if !ok {
 		return 0, fmt.Sprintf("%s (level %q has no parameters in v%d; not counted)", c.Detail, c.Level, s.version)
 	}
+	if c.Field == FieldFace {
+		if w, ok := s.faceWeights[levelGroup(c.Level)]; ok {
+			return s.bands.interpolate(w, c.Distance), c.Detail
+		}
+	}
 	u := lp.U
 	if c.Field == FieldName && c.TermFrequency > 0 && tfAdjusted(c.Level) {
 		u = min(max(c.TermFrequency, NameTFFloor), 1)
@@ -120,24 +151,66 @@ func tfAdjusted(level string) bool {
 }
 
 // DefaultMatchRate is the share of query children whose true match is among
-// the records searched. TrackChild's history has roughly as many found as
-// missing records and many children are never registered on the other side;
-// one in three is a cautious guess, to be replaced by the rate investigators
-// confirm.
+// the records searched, until one is estimated from the records themselves
+// (EstimateMatchRate, which the re-scoring job runs at its start).
+// TrackChild's history has roughly as many found as missing records and
+// many children are never registered on the other side; one in three is a
+// cautious start.
 const DefaultMatchRate = 1.0 / 3
 
 // ForGallery returns a scorer whose prior suits a search among n records of
-// the other kind: λ = DefaultMatchRate / n, since at most one of them is
+// the other kind of which one is the child with probability rate (rate <= 0
+// keeps the scorer's): λ = rate/n for a pair, since at most one of them is
 // the child. The parameters' fixed prior assumes a national-size gallery and
 // would make every probability tiny in a small one. n <= 0 keeps the
 // parameters' prior. Weights and ranking do not change, only probabilities.
-func (s *Scorer) ForGallery(n int) *Scorer {
+func (s *Scorer) ForGallery(n int, rate float64) *Scorer {
 	if n <= 0 {
 		return s
 	}
-	lambda := min(DefaultMatchRate/float64(n), 0.5)
 	c := *s
+	if rate > 0 {
+		c.rate = min(rate, MaxMatchRate)
+	}
+	lambda := min(c.rate/float64(n), 0.5)
+	c.gallery = n
 	c.prior = lambda
 	c.logPriorOdds = math.Log2(lambda / (1 - lambda))
 	return &c
 }
+
+// Posterior returns the probability of each of one query's candidates,
+// given their match weights, under the scorer's gallery size and match
+// rate (QueryPosterior); without a gallery (ForGallery not called) each
+// is the pairwise probability under the parameters' prior.
+func (s *Scorer) Posterior(weights []float64) []float64 {
+	weights = calibrated(weights, s.calib)
+	if s.gallery <= 0 {
+		out := make([]float64, len(weights))
+		for i, w := range weights {
+			out[i] = logistic2(w + s.logPriorOdds)
+		}
+		return out
+	}
+	return QueryPosterior(weights, s.gallery, s.rate)
+}
+
+// calibrate maps a match weight through the parameters' Calibration.
+func (s *Scorer) calibrate(w float64) float64 { return s.calib.Slope*w + s.calib.Intercept }
+
+// Exclusive is ExclusivePosterior under the scorer's gallery size and
+// match rate (the pairwise probability when ForGallery was not called and
+// there are no others and no rivals).
+func (s *Scorer) Exclusive(weight float64, others []float64, rivals []Rival) float64 {
+	if s.gallery <= 0 {
+		return logistic2(s.calibrate(weight) + s.logPriorOdds)
+	}
+	cr := make([]Rival, len(rivals))
+	for i, r := range rivals {
+		cr[i] = Rival{Weight: s.calibrate(r.Weight), Others: calibrated(r.Others, s.calib)}
+	}
+	return ExclusivePosterior(s.calibrate(weight), calibrated(others, s.calib), s.gallery, s.rate, cr)
+}
+
+// MatchRate is the match rate the scorer's probabilities assume.
+func (s *Scorer) MatchRate() float64 { return s.rate }

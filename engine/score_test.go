@@ -25,7 +25,7 @@ func levelWeight(p models.Params, field, level string) float64 {
 func TestScoreSumsWeightsAndExplains(t *testing.T) {
 	p := DefaultParams()
 	s := defaultScorer(t)
-	face := s.FaceComparison(0.45, 2, 9, true)
+	face := s.FaceComparison(0.46, 2, 9, true) // a band's centre: the band's weight, not interpolated
 	cmps := []FieldComparison{
 		face,
 		{Field: FieldName, Level: "phonetic", Detail: "Puja and Pooja sound alike"},
@@ -35,7 +35,7 @@ func TestScoreSumsWeightsAndExplains(t *testing.T) {
 		{Field: FieldPlace, Level: "other", Detail: "Patna and Pune"},
 	}
 	got := s.Score(cmps)
-	want := levelWeight(p, FieldFace, "1-3y/0.40-0.48") + levelWeight(p, FieldName, "phonetic") +
+	want := levelWeight(p, FieldFace, "1-3y/0.44-0.48") + levelWeight(p, FieldName, "phonetic") +
 		levelWeight(p, FieldAge, "overlap") + levelWeight(p, FieldSex, "same") + levelWeight(p, FieldPlace, "other")
 	if math.Abs(got.Score-want) > 1e-12 {
 		t.Fatalf("score %v, want %v", got.Score, want)
@@ -63,7 +63,7 @@ func TestScoreSumsWeightsAndExplains(t *testing.T) {
 	if wantP := 1 / (1 + math.Pow(2, -x)); math.Abs(got.Probability-wantP) > 1e-12 {
 		t.Fatalf("probability %v, want %v", got.Probability, wantP)
 	}
-	if !strings.Contains(face.Detail, "distance 0.45") || !strings.Contains(face.Detail, "2 years apart") {
+	if !strings.Contains(face.Detail, "distance 0.46") || !strings.Contains(face.Detail, "2 years apart") {
 		t.Fatalf("face detail %q", face.Detail)
 	}
 }
@@ -165,7 +165,7 @@ func TestNewScorerRejectsBadParams(t *testing.T) {
 		"m sum": func(p *models.Params) {
 			p.Fields[FieldSex].Levels["same"] = models.LevelParams{M: 0.5, U: 0.5}
 		},
-		"face level missing": func(p *models.Params) { delete(p.Fields[FieldFace].Levels, "1-3y/<0.40") },
+		"face level missing": func(p *models.Params) { delete(p.Fields[FieldFace].Levels, "1-3y/<0.30") },
 	} {
 		p := DefaultParams()
 		edit(&p)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +80,9 @@ type Service struct {
 	// never held across face analysis.
 	recordMu sync.Mutex
 	counts   kindCounts // records of each kind, for the gallery-size prior
+	// matchRate holds the float64 bits of the share of children whose
+	// record is on the other side (SetMatchRate); 0 for DefaultMatchRate.
+	matchRate atomic.Uint64
 }
 
 // kindCounts counts records by kind, kept in step by create and delete.
@@ -131,6 +135,22 @@ func NewService(d ServiceDeps) *Service {
 
 // Scorer returns the scorer for the current parameters.
 func (s *Service) Scorer() *Scorer { return s.scorer.Load() }
+
+// MatchRate is the share of children the service assumes have a record
+// on the other side: DefaultMatchRate until SetMatchRate.
+func (s *Service) MatchRate() float64 {
+	if r := math.Float64frombits(s.matchRate.Load()); r > 0 {
+		return r
+	}
+	return DefaultMatchRate
+}
+
+// SetMatchRate sets the match rate of every probability computed after
+// it (the re-scoring job sets its estimate, EstimateMatchRate); r <= 0
+// goes back to DefaultMatchRate.
+func (s *Service) SetMatchRate(r float64) {
+	s.matchRate.Store(math.Float64bits(max(min(r, 1), 0)))
+}
 
 // SetScorer switches to new parameters; scores computed after it use them.
 func (s *Service) SetScorer(sc *Scorer) { s.scorer.Store(sc) }

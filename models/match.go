@@ -51,10 +51,24 @@ type Match struct {
 	Explanation   []Contribution `json:"explanation,omitempty"`
 	ParamsVersion int            `json:"params_version"`
 	InputsHash    string         `json:"inputs_hash,omitempty"` // hash of both records, photos and params version
-	Decision      *Decision      `json:"decision,omitempty"`
-	CreatedAt     time.Time      `json:"created_at"`
-	UpdatedAt     time.Time      `json:"updated_at"`
+	// Queue says why the pair is in the review queue (QueueProbability,
+	// QueueClearBest), or "" when it no longer qualifies; QueueDetail
+	// says it in a sentence an investigator reads.
+	Queue       string    `json:"queue,omitempty"`
+	QueueDetail string    `json:"queue_detail,omitempty"`
+	Decision    *Decision `json:"decision,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// Reasons a pair is in the review queue.
+const (
+	// QueueProbability: its probability is at or above the queue's threshold.
+	QueueProbability = "probability"
+	// QueueClearBest: it is its missing child's best candidate and stands
+	// clearly above that child's other candidates, whatever its probability.
+	QueueClearBest = "clear_best"
+)
 
 // MatchID is the stable id of the pair (missing, found).
 func MatchID(missingID, foundID string) string { return missingID + "~" + foundID }

@@ -11,6 +11,17 @@ type Params struct {
 	CreatedAt time.Time              `json:"created_at"`
 	Prior     float64                `json:"prior"` // prior probability that a candidate pair is a match
 	Fields    map[string]FieldParams `json:"fields"`
+	// Calibration, when set, maps a pair's match weight w to the weight its
+	// probability uses, Slope·w + Intercept: fitted on labelled searches
+	// (engine.FitCalibration) where the summed field weights prove over-
+	// or under-confident. Weights and rankings do not change.
+	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// Calibration is a linear map of match weights; see Params.Calibration.
+type Calibration struct {
+	Slope     float64 `json:"slope"`
+	Intercept float64 `json:"intercept"`
 }
 
 // FieldParams holds the m and u probabilities of one field's levels.

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"math"
@@ -58,6 +59,8 @@ type evalOptions struct {
 	MaxAge                     int
 	Background                 int
 	Pairs                      string
+	DescriptorCache            string
+	People                     string
 }
 
 // runEval implements `trackmatch eval`.
@@ -80,6 +83,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.MaxAge, "max-age", models.MaxAgeYears, "skip photos of people older than this (records hold children)")
 	fs.IntVar(&o.Background, "background", 500, "with synthetic attributes: photo-less records whose names populate the name counter")
 	fs.StringVar(&o.Pairs, "pairs", "", "also write every scored pair (mode, match or not, gallery size, score, weight per field) as JSON lines to this file, for analysis")
+	fs.StringVar(&o.DescriptorCache, "descriptor-cache", "", "keep what the face pipeline found in each photo in this file (read, then extended), so repeated runs skip dlib; keep it in a temporary folder")
+	fs.StringVar(&o.People, "people", "all", "which identities to use: all, fit (those the default face model was measured on) or held-out (the third it never saw, by a hash of the identity)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -89,6 +94,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.Holdout < 0 || o.Holdout >= 1 {
 		fmt.Fprintln(stderr, "trackmatch: --holdout must be in [0, 1)")
+		return 2
+	}
+	if o.People != "all" && o.People != "fit" && o.People != "held-out" {
+		fmt.Fprintln(stderr, "trackmatch: --people must be all, fit or held-out")
 		return 2
 	}
 	if o.Synthetic && o.Attributes != "" {
@@ -136,6 +145,7 @@ type evalQuery struct {
 	gap       int    // years to the mate's photo (for a held-out person, to the photo it would have had); -1 unknown
 	gallery   int    // gallery size of the round
 	faceOnly  []models.Candidate
+	rawRank   int // rank of the mate by raw dlib distance alone (nearest neighbour); 0 when held out
 	fused     []models.Candidate
 	galleryOf map[string]string // found id → person
 }
@@ -155,6 +165,12 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 	people, err := loadLabelled(o.Photos, o.Labels)
 	if err != nil {
 		return nil, err
+	}
+	if o.People != "" && o.People != "all" {
+		people = slices.DeleteFunc(people, func(p evalPerson) bool { return heldOutPerson(p.ID) != (o.People == "held-out") })
+		if len(people) == 0 {
+			return nil, fmt.Errorf("no identities in the %s split", o.People)
+		}
 	}
 	var attrs map[string]recordAttrs
 	if o.Attributes != "" {
@@ -225,25 +241,25 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 		rep.Background = o.Background
 	}
 
+	cache, err := openDescriptorCache(o.DescriptorCache)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := cache.save(); err != nil {
+			log.Warn("descriptor cache not saved", "err", err)
+		}
+	}()
 	// Store every photo as a missing record in its face-only form.
 	if err := parallel(ctx, workers, len(all), func(i int) error {
 		e := all[i]
-		c := missingFaceForm(e)
-		stored, _, err := svc.CreateChild(ctx, c)
-		if err != nil {
-			return fmt.Errorf("store query record for %s: %w", e.Path, err)
-		}
-		data, err := os.ReadFile(e.Path)
-		if err != nil {
-			return fmt.Errorf("read photo: %w", err)
-		}
-		ph, err := svc.AddPhoto(ctx, stored.ID, data)
+		id, ph, err := cache.createWithPhoto(ctx, svc, missingFaceForm(e), e.Path)
 		switch code := models.ErrorCode(err); {
 		case err == nil:
-			e.missingID, e.desc = stored.ID, ph.SubjectFace().Descriptor
+			e.missingID, e.desc = id, ph.SubjectFace().Descriptor
 			return nil
-		case code == models.ENOFACE || code == models.ECORRUPT || code == models.EUNSUPPORTED || code == models.ETOOLARGE:
-			return svc.DeleteChild(ctx, stored.ID) // no usable face: dropped, and counted
+		case refusedPhoto(code):
+			return nil // no usable face: dropped, and counted
 		default:
 			return fmt.Errorf("photo %s: %w", e.Path, err)
 		}
@@ -319,7 +335,8 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 			gal = append(gal, &enrol{person: id, photo: ps[max(len(ps)-round, 0)]})
 		}
 		rand.New(rand.NewPCG(o.Seed, uint64(round))).Shuffle(len(gal), func(i, j int) { gal[i], gal[j] = gal[j], gal[i] })
-		for _, g := range gal {
+		if err := parallel(ctx, workers, len(gal), func(i int) error {
+			g := gal[i]
 			c := &models.Child{Kind: models.KindFound, ObservedOn: g.photo.date}
 			key := fmt.Sprintf("%d", round)
 			withAttrs(c, foundAttrs(g.person, key))
@@ -330,22 +347,14 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 					c.Age = &models.AgeRange{Min: g.photo.Age, Max: g.photo.Age}
 				}
 			}
-			stored, _, err := svc.CreateChild(ctx, c)
+			id, _, err := cache.createWithPhoto(ctx, svc, c, g.photo.Path)
 			if err != nil {
-				return nil, fmt.Errorf("round %d: enrol %s: %w", round, g.person, err)
+				return fmt.Errorf("enrol %s: %w", g.person, err)
 			}
-			g.id = stored.ID
-		}
-		if err := parallel(ctx, workers, len(gal), func(i int) error {
-			g := gal[i]
-			data, err := os.ReadFile(g.photo.Path)
-			if err != nil {
-				return err
-			}
-			_, err = svc.AddPhoto(ctx, g.id, data)
-			return err
+			g.id = id
+			return nil
 		}); err != nil {
-			return nil, fmt.Errorf("round %d: gallery photos: %w", round, err)
+			return nil, fmt.Errorf("round %d: gallery: %w", round, err)
 		}
 		galleryOf := map[string]string{}
 		mateOf := map[string]string{}
@@ -355,6 +364,10 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 		}
 		rep.GallerySizes = append(rep.GallerySizes, len(gal))
 
+		descOf := map[string]*models.Descriptor{}
+		for _, g := range gal {
+			descOf[g.id] = g.photo.desc
+		}
 		var roundQueries []*evalQuery
 		for _, id := range order {
 			ps := usable[id]
@@ -368,6 +381,7 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 				if e.Age >= 0 && ps[gi].Age >= 0 {
 					q.gap = ps[gi].Age - e.Age
 				}
+				q.rawRank = rawRank(e.desc, q.mateID, descOf)
 				roundQueries = append(roundQueries, q)
 			}
 		}
@@ -461,6 +475,33 @@ func writePairs(path string, queries []*evalQuery) error {
 		}
 	}
 	return f.Close()
+}
+
+// rawRank is the rank of mate among the gallery by dlib distance to q
+// alone, ties counted against the mate: the nearest-neighbour baseline.
+// It is 0 when mate is "" (held out).
+func rawRank(q *models.Descriptor, mate string, gallery map[string]*models.Descriptor) int {
+	if mate == "" {
+		return 0
+	}
+	d := q.Distance(gallery[mate])
+	rank := 1
+	for id, g := range gallery {
+		if id != mate && q.Distance(g) <= d {
+			rank++
+		}
+	}
+	return rank
+}
+
+// heldOutPerson reports whether an identity belongs to the held-out third
+// (FNV-1a of its label, mod 3, is 0): engine.MeasuredFaceSamples was
+// measured on the other two thirds only, so figures on this third are on
+// photos the face model never saw.
+func heldOutPerson(id string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32()%3 == 0
 }
 
 // missingFaceForm is a query photo's missing record with only what comes

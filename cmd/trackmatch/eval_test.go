@@ -184,8 +184,11 @@ func TestEvalMetrics(t *testing.T) {
 	if m.Rank1.K != 1 || m.Rank10.K != 2 || m.NotReturned != 1 || m.Pairs != 9 {
 		t.Fatalf("rank-1 %+v rank-10 %+v not returned %d impostor pairs %d", m.Rank1, m.Rank10, m.NotReturned, m.Pairs)
 	}
-	// Re-based prior: λ = 0.75/3, log2 odds = log2(1/3).
-	wantTop := 1 / (1 + math.Exp2(-(8 + math.Log2(1.0/3))))
+	// Re-based at the run's match rate 0.75, a = 0.75/3 per record, and
+	// weighed against the query's other candidates (engine.QueryPosterior):
+	// a·2^8 / (1 − 3a + a·(2^8 + 2^−3 + 2^−4)).
+	a := 0.75 / 3
+	wantTop := a * 256 / (1 - 3*a + a*(256+0.125+0.0625))
 	if got := m.Top.Bins[9].MeanPredicted; math.Abs(got-wantTop) > 1e-9 {
 		t.Fatalf("top probability %v, want %v", got, wantTop)
 	}

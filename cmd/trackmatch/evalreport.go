@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/trackmatch/trackmatch/engine"
 	"github.com/trackmatch/trackmatch/models"
@@ -39,6 +38,17 @@ type evalReport struct {
 	Distances []distanceRow  `json:"face_distances"`
 	FaceModel []faceModelRow `json:"face_model"`
 	Recovery  []recoveryRow  `json:"recovery,omitempty"`
+	// Raw is dlib's nearest neighbour alone (rank by distance, no model):
+	// the baseline face-only ranking must match, by age and years apart.
+	Raw rawReport `json:"raw_nearest_neighbour"`
+}
+
+// rawReport is the nearest-neighbour baseline's ranks.
+type rawReport struct {
+	Rank1  rate       `json:"rank1"`
+	Rank10 rate       `json:"rank10"`
+	ByAge  []groupRow `json:"by_age_at_first_photo"`
+	ByGap  []groupRow `json:"by_years_apart"`
 }
 
 // rate is k of n.
@@ -84,6 +94,21 @@ type modeReport struct {
 	// ServedECE is the ECE of the probabilities as the engine served them
 	// (prior from engine.DefaultMatchRate, not MatchRate).
 	ServedECE float64 `json:"served_ece"`
+	// Refit is a calibration fitted on the identities the face model was
+	// measured on and checked on the held-out third; nil when the run has
+	// only one of them.
+	Refit *refitReport `json:"refit,omitempty"`
+}
+
+// refitReport is engine.FitCalibration fitted on one part of the queries
+// and checked, top candidate only, on the other (held apart by identity).
+type refitReport struct {
+	Calibration models.Calibration `json:"calibration"`
+	FitQueries  int                `json:"fit_queries"`
+	// Before and After are the held-out queries' top-candidate
+	// reliability without and with the fitted calibration.
+	Before engine.Calibration `json:"before"`
+	After  engine.Calibration `json:"after"`
 }
 
 // farRow is the operating point at a false-accept rate: accept a pair when
@@ -120,17 +145,13 @@ type recoveryRow struct {
 }
 
 // distanceRow is the measured distance distribution of one face group,
-// beside the model's.
+// beside the default model's.
 type distanceRow struct {
-	Group         string  `json:"group"`
-	GenuineN      int     `json:"genuine_n"`
-	GenuineMean   float64 `json:"genuine_mean"`
-	GenuineSD     float64 `json:"genuine_sd"`
-	ImpostorN     int     `json:"impostor_n"`
-	ImpostorMean  float64 `json:"impostor_mean"`
-	ImpostorSD    float64 `json:"impostor_sd"`
-	ModelGenuine  string  `json:"model_genuine"`
-	ModelImpostor string  `json:"model_impostor"`
+	Group string `json:"group"`
+	engine.FaceSamples
+	// ModelGenuine and ModelImpostor are the default model's samples.
+	ModelGenuine  string `json:"model_genuine"`
+	ModelImpostor string `json:"model_impostor"`
 }
 
 // faceModelRow is one group's face weights, in bits, nearest band first.
@@ -207,26 +228,102 @@ func (r *evalReport) build(queries []*evalQuery, fused bool) {
 			sqs[i] = r.score(q, m.get(q))
 		}
 		perMode = append(perMode, sqs)
-		r.Modes = append(r.Modes, summarize(m.name, sqs))
+		mr := summarize(m.name, sqs)
+		mr.Refit = r.refit(queries, m.get)
+		r.Modes = append(r.Modes, mr)
 	}
 	if fused {
 		r.Recovery = recovery(perMode[0], perMode[1])
 	}
+	raw := make([]scoredQuery, len(queries))
+	r1, r10, n := 0, 0, 0
+	for i, q := range queries {
+		raw[i] = scoredQuery{q: q, mateRank: q.rawRank}
+		if q.mateID != "" {
+			n++
+			if q.rawRank == 1 {
+				r1++
+			}
+			if q.rawRank >= 1 && q.rawRank <= 10 {
+				r10++
+			}
+		}
+	}
+	r.Raw = rawReport{Rank1: newRate(r1, n), Rank10: newRate(r10, n),
+		ByAge: groupTable(raw, evalAgeBands, func(q *evalQuery) int { return q.ageFirst }, math.Inf(1)),
+		ByGap: groupTable(raw, evalGapBands, func(q *evalQuery) int { return q.gap }, math.Inf(1))}
+}
+
+// refit fits engine.FitCalibration on the queries of identities not held
+// out (heldOutPerson) and reports the top candidate's reliability on the
+// held-out ones, without and with it.
+func (r *evalReport) refit(queries []*evalQuery, get func(*evalQuery) []models.Candidate) *refitReport {
+	var fit, check []engine.QueryOutcome
+	fitMated := 0
+	for _, q := range queries {
+		o := engine.QueryOutcome{Match: -1, Gallery: max(q.gallery, 1)}
+		for _, c := range get(q) {
+			if _, ok := q.galleryOf[c.ID]; !ok {
+				continue
+			}
+			if c.ID == q.mateID {
+				o.Match = len(o.Weights)
+			}
+			o.Weights = append(o.Weights, c.Score)
+		}
+		if heldOutPerson(q.person) {
+			check = append(check, o)
+		} else {
+			fit = append(fit, o)
+			if q.mateID != "" {
+				fitMated++
+			}
+		}
+	}
+	if len(fit) == 0 || len(check) == 0 {
+		return nil
+	}
+	rep := &refitReport{FitQueries: len(fit)}
+	rep.Calibration = engine.FitCalibration(fit, float64(fitMated)/float64(len(fit)))
+	var before, after []engine.Prediction
+	for _, o := range check {
+		if len(o.Weights) == 0 {
+			continue
+		}
+		best := 0
+		for j, w := range o.Weights {
+			if w > o.Weights[best] {
+				best = j
+			}
+		}
+		match := best == o.Match
+		before = append(before, engine.Prediction{Probability: o.Apply(models.Calibration{Slope: 1}, r.MatchRate)[best], Match: match})
+		after = append(after, engine.Prediction{Probability: o.Apply(rep.Calibration, r.MatchRate)[best], Match: match})
+	}
+	rep.Before, rep.After = engine.Calibrate(before, 10), engine.Calibrate(after, 10)
+	return rep
 }
 
 // score reads one query's candidates: the match's rank and every pair's
 // re-based probability.
 func (r *evalReport) score(q *evalQuery, cands []models.Candidate) scoredQuery {
 	sq := scoredQuery{q: q}
-	lambda := min(r.MatchRate/float64(max(q.gallery, 1)), 0.5)
-	logOdds := math.Log2(lambda / (1 - lambda))
+	// Re-based: each candidate's probability against the query's others
+	// (engine.QueryPosterior) at the evaluation's own match rate.
+	var weights []float64
+	for _, c := range cands {
+		if _, ok := q.galleryOf[c.ID]; ok {
+			weights = append(weights, c.Score)
+		}
+	}
+	post := engine.QueryPosterior(weights, max(q.gallery, 1), r.MatchRate)
 	returned := 0
 	for i, c := range cands {
 		if _, ok := q.galleryOf[c.ID]; !ok {
 			continue // not this round's gallery (cannot happen: earlier rounds are deleted)
 		}
+		p := post[returned]
 		returned++
-		p := logistic2(c.Score + logOdds)
 		mate := c.ID == q.mateID
 		sq.preds = append(sq.preds, engine.Prediction{Probability: p, Match: mate})
 		sq.served = append(sq.served, engine.Prediction{Probability: c.Probability, Match: mate})
@@ -426,13 +523,29 @@ func recovery(face, fused []scoredQuery) []recoveryRow {
 }
 
 // faceDistanceTable measures the pipeline's distances per face group over
-// every pair of usable photos (genuine: one person, earlier against later;
-// impostor: two people, the younger photo as the earlier), the way
-// engine.MeasuredFaceDistances was measured, beside the default model.
+// every pair of usable photos, the way engine.MeasuredFaceSamples was
+// measured (beside it, the default model's figures). Genuine: one person,
+// earlier against later photo, in the group of their years apart and the
+// age at the earlier. Impostor: two people, the younger photo taken as the
+// missing child's; its group is every group of that child's age class
+// (under-fives or older), because a stranger does not age toward the child:
+// whatever the years between the photos, the gallery's strangers are the
+// same mix of ages. The unknown-dates group pools every pair, dated or
+// not: it is what a pair without dates could be.
 func faceDistanceTable(usable map[string][]*evalEnrolled) []distanceRow {
 	b := engine.DefaultFaceBands()
-	fm := engine.DefaultFaceModel()
+	model := engine.MeasuredFaceSamples()
 	gen, imp := map[string][]float64{}, map[string][]float64{}
+	var young, old []string
+	for _, g := range b.Groups() {
+		switch {
+		case g == engine.FaceGroupUnknown:
+		case b.Young(g):
+			young = append(young, g)
+		default:
+			old = append(old, g)
+		}
+	}
 	var ps []*evalEnrolled
 	for _, id := range slices.Sorted(mapsKeys(usable)) {
 		ps = append(ps, usable[id]...)
@@ -443,35 +556,48 @@ func faceDistanceTable(usable map[string][]*evalEnrolled) []distanceRow {
 			if x.Age > y.Age {
 				x, y = y, x
 			}
-			g := engine.FaceGroupUnknown
-			if x.Age >= 0 && y.Age >= 0 {
-				g = b.Group(float64(y.Age-x.Age), float64(x.Age))
-				if g == "" {
-					g = "young, not counted"
-				}
-			}
 			d := x.desc.Distance(y.desc)
+			dated := x.Age >= 0 && y.Age >= 0
 			if x.Person == y.Person {
-				gen[g] = append(gen[g], d)
-			} else {
-				imp[g] = append(imp[g], d)
+				gen[engine.FaceGroupUnknown] = append(gen[engine.FaceGroupUnknown], d)
+				if dated {
+					g := b.Group(float64(y.Age-x.Age), float64(x.Age))
+					gen[g] = append(gen[g], d)
+				}
+				continue
+			}
+			imp[engine.FaceGroupUnknown] = append(imp[engine.FaceGroupUnknown], d)
+			if dated {
+				class := old
+				if float64(x.Age) < b.YoungAge {
+					class = young
+				}
+				for _, g := range class {
+					imp[g] = append(imp[g], d)
+				}
 			}
 		}
 	}
 	var rows []distanceRow
-	for _, g := range append(b.Groups(), "young, not counted") {
+	for _, g := range b.Groups() {
 		if len(gen[g]) == 0 && len(imp[g]) == 0 {
 			continue
 		}
-		row := distanceRow{Group: g}
-		row.GenuineN, row.GenuineMean, row.GenuineSD = meanSD(gen[g])
-		row.ImpostorN, row.ImpostorMean, row.ImpostorSD = meanSD(imp[g])
-		if d, ok := fm.Groups[g]; ok {
-			row.ModelGenuine, row.ModelImpostor = mixtureString(d.Genuine), mixtureString(d.Impostor)
+		row := distanceRow{Group: g, FaceSamples: engine.FaceSamples{Genuine: b.NewDistanceSample(gen[g]), Impostor: b.NewDistanceSample(imp[g])}}
+		if s, ok := model[g]; ok {
+			row.ModelGenuine, row.ModelImpostor = sampleString(s.Genuine), sampleString(s.Impostor)
 		}
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// sampleString is "mean±sd (n)".
+func sampleString(s engine.DistanceSample) string {
+	if s.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f±%.3f (%d)", s.Mean, s.SD, s.N)
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
@@ -482,37 +608,6 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 			}
 		}
 	}
-}
-
-func mixtureString(m engine.Mixture) string {
-	parts := make([]string, len(m))
-	for i, c := range m {
-		parts[i] = fmt.Sprintf("%.3f±%.3f", c.Mean, c.SD)
-		if len(m) > 1 {
-			parts[i] = fmt.Sprintf("%.0f%% %s", 100*c.Weight, parts[i])
-		}
-	}
-	return strings.Join(parts, " + ")
-}
-
-// meanSD returns the count, mean and sample sd of x (zeros when empty).
-func meanSD(x []float64) (int, float64, float64) {
-	if len(x) == 0 {
-		return 0, 0, 0
-	}
-	var m float64
-	for _, v := range x {
-		m += v
-	}
-	m /= float64(len(x))
-	var s float64
-	for _, v := range x {
-		s += (v - m) * (v - m)
-	}
-	if len(x) > 1 {
-		s = math.Sqrt(s / float64(len(x)-1))
-	}
-	return len(x), m, s
 }
 
 // faceModelTable is the face field's weights in params p.
@@ -571,6 +666,8 @@ func (r *evalReport) writeText(w io.Writer) {
 	}
 	row("rank-1", cell(func(m modeReport) string { return fmt.Sprintf("%s (%d/%d)", m.Rank1, m.Rank1.K, m.Rank1.N) })...)
 	row("rank-10", cell(func(m modeReport) string { return fmt.Sprintf("%s (%d/%d)", m.Rank10, m.Rank10.K, m.Rank10.N) })...)
+	p("  %-34s %22s %22s\n", "raw dlib nearest neighbour: rank-1/10", fmt.Sprintf("%s (%d/%d)", r.Raw.Rank1, r.Raw.Rank1.K, r.Raw.Rank1.N),
+		fmt.Sprintf("%s (%d/%d)", r.Raw.Rank10, r.Raw.Rank10.K, r.Raw.Rank10.N))
 	for i, f := range farTargets {
 		row(fmt.Sprintf("TAR at FAR %g%%", 100*f), cell(func(m modeReport) string {
 			x := m.FAR[i]
@@ -590,6 +687,18 @@ func (r *evalReport) writeText(w io.Writer) {
 		return fmt.Sprintf("%.4f / %.4f", m.Calibration.Brier, m.Top.Brier)
 	})...)
 	row("ECE as served (prior 1/3)", cell(func(m modeReport) string { return fmt.Sprintf("%.4f", m.ServedECE) })...)
+	row("refit on 2/3: slope, intercept", cell(func(m modeReport) string {
+		if m.Refit == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f, %+.2f bits", m.Refit.Calibration.Slope, m.Refit.Calibration.Intercept)
+	})...)
+	row("held-out 1/3 top ECE raw / refit", cell(func(m modeReport) string {
+		if m.Refit == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.4f / %.4f (n=%d)", m.Refit.Before.ECE, m.Refit.After.ECE, m.Refit.After.N)
+	})...)
 
 	group := func(title string, get func(m modeReport) []groupRow) {
 		p("\n  %s (queries with their child in the gallery)\n", title)
@@ -628,6 +737,15 @@ func (r *evalReport) writeText(w io.Writer) {
 	}
 	group("By age at the earlier photo", func(m modeReport) []groupRow { return m.ByAge })
 	group("By years between the photos", func(m modeReport) []groupRow { return m.ByGap })
+	for _, t := range []struct {
+		title string
+		rows  []groupRow
+	}{{"by age at the earlier photo", r.Raw.ByAge}, {"by years between the photos", r.Raw.ByGap}} {
+		p("\n  Raw dlib nearest neighbour (rank by distance alone) %s: rank-1 rank-10\n", t.title)
+		for _, g := range t.rows {
+			p("  %-8s %5d  %6s %7s\n", g.Group, g.Rank1.N, g.Rank1, g.Rank10)
+		}
+	}
 
 	if len(r.Recovery) > 0 {
 		p("\n  What the attributes recover, by years apart (rank-1)\n")
@@ -638,10 +756,17 @@ func (r *evalReport) writeText(w io.Writer) {
 	}
 
 	for _, m := range r.Modes {
-		for _, c := range []struct {
+		cals := []struct {
 			what string
 			cal  engine.Calibration
-		}{{"every scored pair", m.Calibration}, {"each query's top candidate", m.Top}} {
+		}{{"every scored pair", m.Calibration}, {"each query's top candidate", m.Top}}
+		if m.Refit != nil {
+			cals = append(cals, struct {
+				what string
+				cal  engine.Calibration
+			}{"held-out identities' top candidate, refit calibration", m.Refit.After})
+		}
+		for _, c := range cals {
 			p("\n  Reliability, %s, %s: n=%d Brier %.4f ECE %.4f log loss %.3f bits\n", m.Mode, c.what, c.cal.N, c.cal.Brier, c.cal.ECE, c.cal.LogLoss)
 			p("  %-11s %7s %10s %10s\n", "predicted", "n", "mean p", "observed")
 			for _, b := range c.cal.Bins {
@@ -654,16 +779,16 @@ func (r *evalReport) writeText(w io.Writer) {
 	}
 
 	p("\n  Face distances measured here (genuine: one person, earlier against later photo; impostor: two people)\n")
-	p("  %-19s %6s %13s %7s %13s   %-18s %s\n", "group", "n", "genuine", "n", "impostor", "model genuine", "model impostor")
-	ms := func(n int, m, sd float64) string {
-		if n == 0 {
+	p("  %-10s %6s %13s %7s %13s   %-20s %s\n", "group", "n", "genuine", "n", "impostor", "model genuine", "model impostor")
+	ms := func(s engine.DistanceSample) string {
+		if s.N == 0 {
 			return "-"
 		}
-		return fmt.Sprintf("%.3f±%.3f", m, sd)
+		return fmt.Sprintf("%.3f±%.3f", s.Mean, s.SD)
 	}
 	for _, d := range r.Distances {
-		p("  %-19s %6d %13s %7d %13s   %-18s %s\n", d.Group, d.GenuineN, ms(d.GenuineN, d.GenuineMean, d.GenuineSD),
-			d.ImpostorN, ms(d.ImpostorN, d.ImpostorMean, d.ImpostorSD), d.ModelGenuine, d.ModelImpostor)
+		p("  %-10s %6d %13s %7d %13s   %-20s %s\n", d.Group, d.Genuine.N, ms(d.Genuine), d.Impostor.N, ms(d.Impostor),
+			d.ModelGenuine, d.ModelImpostor)
 	}
 	if len(r.FaceModel) > 0 {
 		p("\n  Face weights of params v%d, bits (log2 m/u) by group and distance band\n  %-9s", r.ParamsVersion, "")

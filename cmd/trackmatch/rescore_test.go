@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -240,9 +241,14 @@ func TestRescoreKillAndResume(t *testing.T) {
 	if len(resumed.matches) != len(reference.matches) {
 		t.Errorf("resumed job left %d matches, an uninterrupted one %d", len(resumed.matches), len(reference.matches))
 	}
+	// Same pairs, same weights; probabilities within 5%: each weighs its
+	// pair against the child's other candidates and the estimated match
+	// rate, and the attribute index may break ties at the end of a
+	// candidate pool differently from one run to the next.
 	for id, m := range reference.matches {
-		if r, ok := resumed.matches[id]; !ok || r.Probability != m.Probability {
-			t.Errorf("match %s: resumed %v (p=%v), reference p=%v", id, ok, r.Probability, m.Probability)
+		r, ok := resumed.matches[id]
+		if !ok || r.Score != m.Score || math.Abs(r.Probability-m.Probability) > 0.05*m.Probability {
+			t.Errorf("match %s: resumed %v (p=%v, weight %v), reference p=%v, weight %v", id, ok, r.Probability, r.Score, m.Probability, m.Score)
 		}
 	}
 	if countTrue(reference.matches, truth) == 0 {
