@@ -85,6 +85,10 @@ type PipelineConfig struct {
 	// the whole process's (ProcessCPU), which is exact where one photo is
 	// analysed at a time, as in a face worker.
 	CPUClock func() time.Duration
+	// MobileFaceNet, when set, also describes each face dlib found, from
+	// the same detection and landmarks (models.Face.MFN). The caller keeps
+	// and closes it.
+	MobileFaceNet *MobileFaceNet
 }
 
 // ProcessCPU returns the CPU time, user and system, the process has used.
@@ -107,6 +111,7 @@ type Pipeline struct {
 	cpu      func() time.Duration
 	slots    chan struct{}
 	stats    statsCounter
+	mfn      *MobileFaceNet
 }
 
 // NewPipeline returns a pipeline over embedder, which the caller keeps
@@ -153,6 +158,7 @@ func NewPipeline(embedder Embedder, cfg PipelineConfig) (*Pipeline, error) {
 		budget:   budget,
 		cpu:      clock,
 		slots:    make(chan struct{}, n),
+		mfn:      cfg.MobileFaceNet,
 	}, nil
 }
 
@@ -308,6 +314,11 @@ func (p *Pipeline) analyzeChecked(ctx context.Context, data []byte, info PhotoIn
 		}
 		mf.Quality = measureQuality(photo, mf.Box)
 		mf.Quality.Detector = p.steps[step].Name
+		if p.mfn != nil && len(mf.Landmarks) == 5 {
+			if mf.MFN, err = p.mfn.Describe(photo.mat, photo.landmarksToPixels(mf.Landmarks)); err != nil {
+				return nil, cost, err
+			}
+		}
 		a.Faces = append(a.Faces, mf)
 	}
 	a.Subject = SubjectRule(a.Faces, a.Width, a.Height)

@@ -93,6 +93,9 @@ type WorkerConfig struct {
 	// 0 for none. A photo that needs more fails alone: the worker dies and
 	// is replaced.
 	MemoryLimit int64
+	// FaceModels are the face models to run (ParseFaceModels); nil runs
+	// DefaultFaceModels.
+	FaceModels []string
 }
 
 // DefaultWorkerMemoryLimit is the address space a face worker may use. A
@@ -102,7 +105,7 @@ type WorkerConfig struct {
 const DefaultWorkerMemoryLimit = 3 << 30
 
 // ServeWorker is a face worker's main loop: it limits its own memory, loads
-// one dlib recognizer, says it is ready, then answers requests from in on
+// one dlib recognizer (and MobileFaceNet unless cfg.FaceModels leaves it out), says it is ready, then answers requests from in on
 // out until in ends (nil) or dlib or OpenCV fail (an error, after the
 // answer saying so). It is called by the binary's worker mode, never by a
 // server process.
@@ -128,6 +131,15 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, cfg WorkerCon
 	defer emb.Close()
 	pcfg := cfg.Pipeline
 	pcfg.Concurrency = 1
+	if fm := cfg.FaceModels; fm == nil || HasFaceModel(fm, MobileFaceNetModel) {
+		mfn, err := NewMobileFaceNet(cfg.ModelsDir)
+		if err != nil {
+			_ = send(workerResponse{Code: models.EUNAVAILABLE, Message: err.Error(), Fatal: true})
+			return err
+		}
+		defer mfn.Close()
+		pcfg.MobileFaceNet = mfn
+	}
 	pipe, err := NewPipeline(emb, pcfg)
 	if err != nil {
 		_ = send(workerResponse{Code: models.EUNAVAILABLE, Message: err.Error(), Fatal: true})

@@ -1,0 +1,130 @@
+package face
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/trackmatch/trackmatch/models"
+)
+
+func TestSimilarityRecoversATransform(t *testing.T) {
+	// Rotate by 30°, scale by 1.7, shift: the fit must recover it exactly.
+	const a0, b0, tx0, ty0 = 1.7 * 0.8660254, 1.7 * 0.5, 12.5, -3.25
+	var dst [5][2]float64
+	for i, p := range mfnTemplate {
+		dst[i] = [2]float64{a0*p[0] - b0*p[1] + tx0, b0*p[0] + a0*p[1] + ty0}
+	}
+	a, b, tx, ty, ok := similarity(mfnTemplate, dst)
+	if !ok {
+		t.Fatal("fit failed")
+	}
+	for _, c := range [][2]float64{{a, a0}, {b, b0}, {tx, tx0}, {ty, ty0}} {
+		if math.Abs(c[0]-c[1]) > 1e-9 {
+			t.Fatalf("fit (%g %g %g %g), want (%g %g %g %g)", a, b, tx, ty, a0, b0, tx0, ty0)
+		}
+	}
+	if _, _, _, _, ok := similarity([5][2]float64{}, mfnTemplate); ok {
+		t.Error("coincident landmarks accepted")
+	}
+}
+
+func TestMobileFaceNetRefusesMissingModel(t *testing.T) {
+	if _, err := NewMobileFaceNet(t.TempDir()); err == nil {
+		t.Fatal("loaded from an empty folder")
+	}
+}
+
+// TestMobileFaceNetSamePersonCloser checks, on the shared adults' photos,
+// that the pipeline gives every face a unit MobileFaceNet descriptor and
+// that two photos of one person are closer than photos of two people.
+func TestMobileFaceNetSamePersonCloser(t *testing.T) {
+	f := loadFixture(t)
+	dir := sharedDir(t, "faces")
+	people := [][2]string{
+		{"obama/obama.jpg", "obama/obama2.jpg"},
+		{"biden/biden.jpg", "biden/biden2.jpg"},
+		{"tzuyu/tzuyu.jpg", "tzuyu/tzuyu2.jpg"},
+		{"chaeyoung/chaeyoung.jpg", "chaeyoung/chaeyoung2.jpg"},
+	}
+	var paths []string
+	for _, p := range people {
+		paths = append(paths, filepath.Join(dir, p[0]), filepath.Join(dir, p[1]))
+	}
+	as := f.analyzeAll(t, paths)
+	desc := make([]*models.MFNDescriptor, len(as))
+	for i, a := range as {
+		face := a.SubjectFace()
+		if face == nil || face.MFN == nil {
+			t.Fatalf("%s: no face or no MobileFaceNet descriptor", paths[i])
+		}
+		var n float64
+		for _, v := range face.MFN {
+			n += float64(v) * float64(v)
+		}
+		if math.Abs(n-1) > 1e-4 {
+			t.Fatalf("%s: descriptor norm² %g, want 1", paths[i], n)
+		}
+		desc[i] = face.MFN
+	}
+	for i := range people {
+		same := desc[2*i].CosineDistance(desc[2*i+1])
+		for j := range people {
+			if j == i {
+				continue
+			}
+			for _, k := range []int{2 * j, 2*j + 1} {
+				if diff := desc[2*i].CosineDistance(desc[k]); diff <= same {
+					t.Errorf("%s: same person at %.3f, %s at %.3f", people[i][0], same, paths[k], diff)
+				}
+			}
+		}
+		t.Logf("%s: same person %.3f", people[i][0], same)
+	}
+}
+
+// BenchmarkMobileFaceNetDescribe times one face's MobileFaceNet descriptor
+// (alignment and network) against dlib's whole HOG pass with its
+// descriptor on the same 1000 px photo, in the same run.
+func BenchmarkMobileFaceNetDescribe(b *testing.B) {
+	f := loadFixture(b)
+	data, err := os.ReadFile(filepath.Join(sharedDir(b, "faces"), "obama", "obama.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := f.analyze(filepath.Join(sharedDir(b, "faces"), "obama", "obama.jpg"))
+	if err != nil || !a.HasFace() {
+		b.Fatalf("no face: %v", err)
+	}
+	mat, err := gocv.IMDecode(data, gocv.IMReadColor)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mat.Close()
+	lm := [5][2]float64{}
+	for i, p := range a.SubjectFace().Landmarks {
+		lm[i] = [2]float64{float64(p.X), float64(p.Y)}
+	}
+	b.Run("mobilefacenet", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.mfn.Describe(mat, lm); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("dlib-hog-and-descriptor", func(b *testing.B) {
+		jpg, err := encodeScaled(mat, stepSize(DefaultDetectSteps()[0], mat.Cols(), mat.Rows()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := f.emb.Embed(context.Background(), jpg, models.DetectorHOG); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
