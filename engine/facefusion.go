@@ -18,9 +18,9 @@ import (
 // without a MobileFaceNet descriptor on both sides keeps its dlib distance.
 
 // FaceFusionGroup is the fitted combination for pairs whose photos are
-// under MaxYears apart (the last group: any gap).
+// under MaxYears apart (0 in the last group: any gap).
 type FaceFusionGroup struct {
-	MaxYears float64 `json:"max_years"` // +Inf for the last group
+	MaxYears float64 `json:"max_years"` // 0 for no bound (the last group), so that it stores as JSON
 	// Log-odds of "same child" from dlib's distance alone: DlibBias + DlibSlope·d.
 	DlibBias  float64 `json:"dlib_bias"`
 	DlibSlope float64 `json:"dlib_slope"`
@@ -53,7 +53,7 @@ func (f FaceFusion) group(yearsApart float64) *FaceFusionGroup {
 		yearsApart = 0
 	}
 	for i := range f.Groups {
-		if yearsApart < f.Groups[i].MaxYears {
+		if m := f.Groups[i].MaxYears; m <= 0 || yearsApart < m {
 			return &f.Groups[i]
 		}
 	}
@@ -138,7 +138,9 @@ func FitFaceFusion(pairs []FacePair, edges []float64) (FaceFusion, error) {
 		if err != nil {
 			g = all
 		}
-		g.MaxYears = hi
+		if !math.IsInf(hi, 1) {
+			g.MaxYears = hi
+		}
 		f.Groups = append(f.Groups, g)
 		lo = hi
 	}
