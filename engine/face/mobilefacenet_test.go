@@ -128,3 +128,51 @@ func BenchmarkMobileFaceNetDescribe(b *testing.B) {
 		}
 	})
 }
+
+// TestDescribeFacesMatchesAnalysis checks, through a real worker, that the
+// MobileFaceNet descriptors computed later from stored landmarks (as
+// reembed does) equal those the analysis computed, and that a pipeline
+// without MobileFaceNet says so.
+func TestDescribeFacesMatchesAnalysis(t *testing.T) {
+	f := loadFixture(t)
+	data := readShared(t, "faces/_group/"+firstFile(t, "faces/_group"))
+	p := testWorkerPool(t, 1, 0)
+	a, err := p.Analyze(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Faces) < 2 {
+		t.Fatalf("%d faces in a group photo", len(a.Faces))
+	}
+	var lms [][]models.Point
+	for _, face := range a.Faces {
+		if face.MFN == nil {
+			t.Fatal("a face without a MobileFaceNet descriptor")
+		}
+		lms = append(lms, face.Landmarks)
+	}
+	lms = append(lms, lms[0][:3]) // too few landmarks: nil
+	got, err := p.DescribeFaces(context.Background(), data, lms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(lms) || got[len(got)-1] != nil {
+		t.Fatalf("%d descriptors for %d faces, last %v", len(got), len(lms), got[len(got)-1] != nil)
+	}
+	for i, face := range a.Faces {
+		if d := face.MFN.CosineDistance(got[i]); math.Abs(d) > 1e-5 {
+			t.Errorf("face %d: described later at cosine distance %g from the analysis", i, d)
+		}
+	}
+	_, err = f.other.DescribeFaces(context.Background(), data, lms)
+	wantCode(t, err, models.EUNAVAILABLE)
+}
+
+func firstFile(t *testing.T, sub string) string {
+	t.Helper()
+	es, err := os.ReadDir(sharedDir(t, sub))
+	if err != nil || len(es) == 0 {
+		t.Fatalf("read %s: %v", sub, err)
+	}
+	return es[0].Name()
+}

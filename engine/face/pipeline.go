@@ -525,3 +525,42 @@ func SubjectRule(faces []models.Face, w, h int) int {
 	}
 	return best
 }
+
+// DescribeFaces computes the MobileFaceNet descriptors of faces already
+// found in data, from their stored landmarks (pixel centres of the oriented
+// photo), without detecting again: what `trackmatch reembed` needs for
+// photos analysed before MobileFaceNet. The photo is decoded as Analyze
+// decodes it for the first detection step. A face without 5 landmarks gets
+// nil. Errors are Analyze's; EUNAVAILABLE when the pipeline has no
+// MobileFaceNet.
+func (p *Pipeline) DescribeFaces(ctx context.Context, data []byte, landmarks [][]models.Point) ([]*models.MFNDescriptor, error) {
+	if p.mfn == nil {
+		return nil, models.Errorf(models.EUNAVAILABLE, "MobileFaceNet is not loaded (--face-models)")
+	}
+	info, err := CheckPhoto(data, p.limits)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, models.Errorf(models.ECANCELED, "canceled while waiting to describe the faces: %v", context.Cause(ctx))
+	}
+	defer func() { <-p.slots }()
+	long := max(info.Width, info.Height)
+	photo, err := decodeChecked(data, info, decodeReduction(info, stepLong(p.steps[0], long)))
+	if err != nil {
+		return nil, err
+	}
+	defer photo.Close()
+	out := make([]*models.MFNDescriptor, len(landmarks))
+	for i, lm := range landmarks {
+		if len(lm) != 5 {
+			continue
+		}
+		if out[i], err = p.mfn.Describe(photo.mat, photo.landmarksToPixels(lm)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
