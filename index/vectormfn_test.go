@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/trackmatch/trackmatch/models"
@@ -210,5 +211,39 @@ func TestSearchRefusesBadMFN(t *testing.T) {
 	}
 	if _, err := ix.Search(context.Background(), models.FaceQuery{MFN: []models.MFNDescriptor{randomMFN(rand.New(rand.NewPCG(1, 1)))}}, models.KindFound, 3); err == nil {
 		t.Error("MobileFaceNet query without dlib descriptors accepted")
+	}
+}
+
+// BenchmarkIndexMemoryBoth reports the index's heap bytes per face with
+// both models' descriptors, beside the bytes of the descriptors alone
+// (2,560), for 100k faces of one photo each:
+// go test ./index -run '^$' -bench IndexMemoryBoth -benchtime 1x
+func BenchmarkIndexMemoryBoth(b *testing.B) {
+	const n = 100_000
+	r := rand.New(rand.NewPCG(21, 22))
+	base := randomDescriptor(r)
+	mbase := randomMFN(r)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ix := NewVectorIndex()
+		for i := range n {
+			m := mbase
+			m[i%mfnDim] += 0.01
+			d := base
+			d[i%dim] += 0.01
+			err := ix.Add(models.FaceEntry{ChildID: fmt.Sprintf("c%07d", i), Kind: models.KindFound, Sex: benchSex(i),
+				PhotoID: fmt.Sprintf("c%07d-p0", i), TakenOn: "2020-01-01", Descriptor: d, MFN: &m})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per := float64(after.HeapAlloc-before.HeapAlloc) / n
+		b.ReportMetric(per, "heap-B/face")
+		b.ReportMetric(per-4*(dim+mfnDim), "overhead-B/face")
+		runtime.KeepAlive(ix)
 	}
 }
