@@ -39,6 +39,21 @@ type FaceFusion struct {
 	Groups []FaceFusionGroup `json:"groups"`
 }
 
+// DefaultFaceFusion is FitFaceFusion on the pairs of the children of
+// ../shared/faces-children in the "tune" half (a hash of the person; the
+// other half is left for reporting), printed by
+// `go run ./benchmarks/cmd/facemodels`. It is a starting point: EM and the
+// decisions should re-fit it from the store's own pairs as they re-estimate
+// the face bands.
+func DefaultFaceFusion() FaceFusion {
+	return FaceFusion{Groups: []FaceFusionGroup{
+		{MaxYears: 3, DlibBias: 14.0474, DlibSlope: -32.2954, Bias: 11.9257, WDlib: -10.6277, WMFN: -18.1047, PriorLogOdds: -2.4552},
+		{MaxYears: 6, DlibBias: 15.9355, DlibSlope: -33.1495, Bias: 14.3910, WDlib: -20.7503, WMFN: -8.9353, PriorLogOdds: -2.1829},
+		{MaxYears: 11, DlibBias: 16.6756, DlibSlope: -31.7428, Bias: 15.9441, WDlib: -15.1762, WMFN: -13.4414, PriorLogOdds: -2.3564},
+		{MaxYears: 0, DlibBias: 13.8401, DlibSlope: -24.8067, Bias: 14.4220, WDlib: -12.8857, WMFN: -10.6328, PriorLogOdds: -2.8129},
+	}}
+}
+
 // FaceFusionGapEdges are the default groups' upper bounds in years apart:
 // 0-2, 3-5, 6-10, 11+ whole years, as the measurements report them.
 var FaceFusionGapEdges = []float64{3, 6, 11}

@@ -114,3 +114,21 @@ func TestFitFaceFusionRefusesTooFewPairs(t *testing.T) {
 		t.Error("unsorted edges accepted")
 	}
 }
+
+func TestDefaultFaceFusion(t *testing.T) {
+	f := DefaultFaceFusion()
+	for _, years := range []float64{0, 4, 8, 15, -1} {
+		// A MobileFaceNet distance typical of the same child (0.3) pulls the
+		// fused distance below dlib's; one typical of another child (0.9)
+		// pushes it above.
+		if got := f.Distance(0.5, 0.3, years); !(got < 0.5) {
+			t.Errorf("%g years: close MobileFaceNet gives %.3f, want under 0.5", years, got)
+		}
+		if got := f.Distance(0.5, 0.9, years); !(got > 0.5) {
+			t.Errorf("%g years: far MobileFaceNet gives %.3f, want over 0.5", years, got)
+		}
+		if f.LogLR(0.4, 0.3, years) <= f.LogLR(0.6, 0.9, years) {
+			t.Errorf("%g years: LogLR does not fall with distance", years)
+		}
+	}
+}
