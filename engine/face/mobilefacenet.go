@@ -40,13 +40,26 @@ var mfnTemplate = [5][2]float64{{81.82, 52.68}, {66.84, 53.56}, {30.03, 52.90}, 
 // children photographed years apart and on East Asian faces (issue 14).
 // One network runs one face at a time; a face worker has one.
 type MobileFaceNet struct {
-	mu  sync.Mutex
-	net gocv.Net
+	mu   sync.Mutex
+	net  gocv.Net
+	opts MobileFaceNetOptions
+}
+
+// MobileFaceNetOptions are variants of the descriptor, for measurement.
+type MobileFaceNetOptions struct {
+	// FlipAverage adds the output for the mirrored crop to the crop's
+	// before normalising (twice the CPU).
+	FlipAverage bool
 }
 
 // NewMobileFaceNet loads fr_feature.onnx from modelsDir after checking its
-// sha256 (VerifyModelFiles). Close frees it.
+// sha256 (VerifyModelsFor). Close frees it.
 func NewMobileFaceNet(modelsDir string) (*MobileFaceNet, error) {
+	return NewMobileFaceNetWith(modelsDir, MobileFaceNetOptions{})
+}
+
+// NewMobileFaceNetWith is NewMobileFaceNet with options.
+func NewMobileFaceNetWith(modelsDir string, opts MobileFaceNetOptions) (*MobileFaceNet, error) {
 	if err := VerifyModelsFor(modelsDir, []string{MobileFaceNetModel}); err != nil {
 		return nil, err
 	}
@@ -64,7 +77,7 @@ func NewMobileFaceNet(modelsDir string) (*MobileFaceNet, error) {
 		net.Close()
 		return nil, fmt.Errorf("MobileFaceNet target: %w", err)
 	}
-	return &MobileFaceNet{net: net}, nil
+	return &MobileFaceNet{net: net, opts: opts}, nil
 }
 
 // Close frees the network.
@@ -98,26 +111,23 @@ func (m *MobileFaceNet) Describe(img gocv.Mat, lm [5][2]float64) (*models.MFNDes
 	return m.describeAligned(crop)
 }
 
-// describeAligned runs the network on a 112×112 BGR crop.
+// describeAligned runs the network on a 112×112 BGR crop (and its mirror
+// image with FlipAverage) and normalises the output.
 func (m *MobileFaceNet) describeAligned(crop gocv.Mat) (*models.MFNDescriptor, error) {
-	blob := gocv.BlobFromImage(crop, 1.0/128, image.Pt(mfnSide, mfnSide), gocv.NewScalar(127, 127, 127, 0), false, false)
-	defer blob.Close()
-	m.mu.Lock()
-	m.net.SetInput(blob, "")
-	out := m.net.Forward("")
-	m.mu.Unlock()
-	defer out.Close()
-	if out.Empty() || out.Total() != models.MFNDescriptorSize || out.Type() != gocv.MatTypeCV32F {
-		return nil, fmt.Errorf("MobileFaceNet: output of %d values of type %v, want %d float32", out.Total(), out.Type(), models.MFNDescriptorSize)
-	}
-	vals, err := out.DataPtrFloat32()
-	if err != nil {
-		return nil, fmt.Errorf("MobileFaceNet output: %w", err)
-	}
 	var d models.MFNDescriptor
+	if err := m.forward(crop, &d); err != nil {
+		return nil, err
+	}
+	if m.opts.FlipAverage {
+		flipped := gocv.NewMat()
+		defer flipped.Close()
+		gocv.Flip(crop, &flipped, 1)
+		if err := m.forward(flipped, &d); err != nil {
+			return nil, err
+		}
+	}
 	var norm float64
-	for i, v := range vals {
-		d[i] = v
+	for _, v := range d {
 		norm += float64(v) * float64(v)
 	}
 	norm = math.Sqrt(norm)
@@ -128,6 +138,28 @@ func (m *MobileFaceNet) describeAligned(crop gocv.Mat) (*models.MFNDescriptor, e
 		d[i] = float32(float64(d[i]) / norm)
 	}
 	return &d, nil
+}
+
+// forward runs the network on crop and adds its output to d.
+func (m *MobileFaceNet) forward(crop gocv.Mat, d *models.MFNDescriptor) error {
+	blob := gocv.BlobFromImage(crop, 1.0/128, image.Pt(mfnSide, mfnSide), gocv.NewScalar(127, 127, 127, 0), false, false)
+	defer blob.Close()
+	m.mu.Lock()
+	m.net.SetInput(blob, "")
+	out := m.net.Forward("")
+	m.mu.Unlock()
+	defer out.Close()
+	if out.Empty() || out.Total() != models.MFNDescriptorSize || out.Type() != gocv.MatTypeCV32F {
+		return fmt.Errorf("MobileFaceNet: output of %d values of type %v, want %d float32", out.Total(), out.Type(), models.MFNDescriptorSize)
+	}
+	vals, err := out.DataPtrFloat32()
+	if err != nil {
+		return fmt.Errorf("MobileFaceNet output: %w", err)
+	}
+	for i, v := range vals {
+		d[i] += v
+	}
+	return nil
 }
 
 // similarity is the least-squares similarity transform (Umeyama, without

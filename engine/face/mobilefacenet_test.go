@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -180,4 +181,33 @@ func firstFile(t *testing.T, sub string) string {
 		t.Fatalf("read %s: %v", sub, err)
 	}
 	return es[0].Name()
+}
+
+func TestParseFaceModels(t *testing.T) {
+	for in, want := range map[string]string{
+		"dlib":                 "dlib",
+		"dlib,mobilefacenet":   "dlib,mobilefacenet",
+		" mobilefacenet,dlib ": "mobilefacenet,dlib",
+		"dlib,dlib":            "dlib",
+	} {
+		got, err := ParseFaceModels(in)
+		if err != nil || strings.Join(got, ",") != want {
+			t.Errorf("ParseFaceModels(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "mobilefacenet", "dlib,arcface"} {
+		if _, err := ParseFaceModels(bad); err == nil {
+			t.Errorf("ParseFaceModels(%q) accepted", bad)
+		}
+	}
+	// dlib alone needs no ONNX file; both need it.
+	dir := t.TempDir()
+	if err := VerifyModelsFor(dir, []string{FaceModelDlib}); err == nil || strings.Contains(err.Error(), mfnFile) {
+		t.Errorf("dlib alone: %v, want dlib's files missing, not %s", err, mfnFile)
+	}
+	for _, m := range ModelFiles {
+		if m.Model != FaceModelDlib && m.Model != MobileFaceNetModel {
+			t.Errorf("%s belongs to unknown model %q", m.Name, m.Model)
+		}
+	}
 }

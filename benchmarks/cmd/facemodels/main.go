@@ -38,9 +38,10 @@ import (
 
 // desc is one photo's subject face in both spaces; OK false when none.
 type desc struct {
-	OK   bool                  `json:"ok"`
-	Dlib *models.Descriptor    `json:"dlib,omitempty"`
-	MFN  *models.MFNDescriptor `json:"mfn,omitempty"`
+	OK        bool                  `json:"ok"`
+	Dlib      *models.Descriptor    `json:"dlib,omitempty"`
+	MFN       *models.MFNDescriptor `json:"mfn,omitempty"`
+	Landmarks []models.Point        `json:"landmarks,omitempty"`
 }
 
 type photo struct {
@@ -54,8 +55,9 @@ func main() {
 	modelsDir := flag.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "trackmatch-facemodels-cache.json"), "descriptor cache")
 	workers := flag.Int("workers", 2, "photos analysed at once")
+	flip := flag.Bool("flip", false, "MobileFaceNet descriptors averaged with the mirrored crop's (recomputed from the cached landmarks)")
 	flag.Parse()
-	if err := run(*shared, *modelsDir, *cache, *workers); err != nil {
+	if err := run(*shared, *modelsDir, *cache, *workers, face.MobileFaceNetOptions{FlipAverage: *flip}); err != nil {
 		fmt.Fprintln(os.Stderr, "facemodels:", err)
 		os.Exit(1)
 	}
@@ -68,7 +70,7 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(shared, modelsDir, cachePath string, workers int) error {
+func run(shared, modelsDir, cachePath string, workers int, mfnOpts face.MobileFaceNetOptions) error {
 	children, err := readCSV(filepath.Join(shared, "faces-children", "labels.csv"), "path", "person", "age")
 	if err != nil {
 		return err
@@ -98,6 +100,11 @@ func run(shared, modelsDir, cachePath string, workers int) error {
 	all := append(append([]*photo(nil), kids...), adults...)
 	if err := describe(all, modelsDir, cachePath, workers); err != nil {
 		return err
+	}
+	if mfnOpts != (face.MobileFaceNetOptions{}) {
+		if err := redescribe(all, modelsDir, mfnOpts); err != nil {
+			return err
+		}
 	}
 
 	// Enrolment: oldest photo under 18 per child; queries: their other
@@ -306,7 +313,7 @@ func describe(photos []*photo, modelsDir, cachePath string, workers int) error {
 	}
 	var todo []*photo
 	for _, p := range photos {
-		if d, ok := cache[p.path]; ok {
+		if d, ok := cache[p.path]; ok && (!d.OK || d.Landmarks != nil) {
 			p.d = d
 		} else {
 			todo = append(todo, p)
@@ -340,7 +347,7 @@ func describe(photos []*photo, modelsDir, cachePath string, workers int) error {
 					if data, err := os.ReadFile(p.path); err == nil {
 						if a, err := pipe.Analyze(context.Background(), data); err == nil && a.HasFace() {
 							f := a.SubjectFace()
-							d = desc{OK: f.Descriptor != nil && f.MFN != nil, Dlib: f.Descriptor, MFN: f.MFN}
+							d = desc{OK: f.Descriptor != nil && f.MFN != nil, Dlib: f.Descriptor, MFN: f.MFN, Landmarks: f.Landmarks}
 						}
 					}
 					mu.Lock()
@@ -365,6 +372,40 @@ func describe(photos []*photo, modelsDir, cachePath string, workers int) error {
 		if err := os.WriteFile(cachePath, b, 0o600); err != nil {
 			return fmt.Errorf("write cache: %w", err)
 		}
+	}
+	return nil
+}
+
+// redescribe recomputes the MobileFaceNet descriptors of photos from
+// their cached landmarks with opts.
+func redescribe(photos []*photo, modelsDir string, opts face.MobileFaceNetOptions) error {
+	emb, err := face.NewDlibEmbedder(modelsDir, 1)
+	if err != nil {
+		return err
+	}
+	defer emb.Close()
+	mfn, err := face.NewMobileFaceNetWith(modelsDir, opts)
+	if err != nil {
+		return err
+	}
+	defer mfn.Close()
+	pipe, err := face.NewPipeline(emb, face.PipelineConfig{MobileFaceNet: mfn})
+	if err != nil {
+		return err
+	}
+	for _, p := range photos {
+		if !p.d.OK {
+			continue
+		}
+		data, err := os.ReadFile(p.path)
+		if err != nil {
+			return err
+		}
+		ds, err := pipe.DescribeFaces(context.Background(), data, [][]models.Point{p.d.Landmarks})
+		if err != nil || ds[0] == nil {
+			return fmt.Errorf("redescribe %s: %v", p.path, err)
+		}
+		p.d.MFN = ds[0]
 	}
 	return nil
 }
