@@ -68,8 +68,8 @@ func testModelsDir() string {
 type faceFixture struct {
 	emb   *DlibEmbedder
 	mfn   *MobileFaceNet // in pipe, not in other
-	pipe  *Pipeline // shared photos only
-	other *Pipeline // synthesized photos
+	pipe  *Pipeline      // shared photos only
+	other *Pipeline      // synthesized photos
 	mu    sync.Mutex
 	cache map[string]*cachedAnalysis
 }
