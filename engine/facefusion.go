@@ -47,10 +47,10 @@ type FaceFusion struct {
 // the face bands.
 func DefaultFaceFusion() FaceFusion {
 	return FaceFusion{Groups: []FaceFusionGroup{
-		{MaxYears: 3, DlibBias: 14.0474, DlibSlope: -32.2954, Bias: 11.9257, WDlib: -10.6277, WMFN: -18.1047, PriorLogOdds: -2.4552},
-		{MaxYears: 6, DlibBias: 15.9355, DlibSlope: -33.1495, Bias: 14.3910, WDlib: -20.7503, WMFN: -8.9353, PriorLogOdds: -2.1829},
-		{MaxYears: 11, DlibBias: 16.6756, DlibSlope: -31.7428, Bias: 15.9441, WDlib: -15.1762, WMFN: -13.4414, PriorLogOdds: -2.3564},
-		{MaxYears: 0, DlibBias: 13.8401, DlibSlope: -24.8067, Bias: 14.4220, WDlib: -12.8857, WMFN: -10.6328, PriorLogOdds: -2.8129},
+		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.5906, WDlib: -11.0175, WMFN: -17.1438, PriorLogOdds: -2.4734},
+		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.5935, WDlib: -10.5480, WMFN: -17.7657, PriorLogOdds: -2.1907},
+		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.8560, WDlib: -12.2394, WMFN: -16.1085, PriorLogOdds: -2.3581},
+		{MaxYears: 0, DlibBias: 13.3447, DlibSlope: -23.9784, Bias: 13.1848, WDlib: -5.5757, WMFN: -15.4273, PriorLogOdds: -2.7975},
 	}}
 }
 

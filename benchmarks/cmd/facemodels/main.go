@@ -330,7 +330,10 @@ func describe(photos []*photo, modelsDir, cachePath string, workers int) error {
 			return err
 		}
 		defer mfn.Close()
-		pipe, err := face.NewPipeline(emb, face.PipelineConfig{Concurrency: workers, MobileFaceNet: mfn})
+		// No CPU budget: in one process analysing several photos at once the
+		// budget, charged to the whole process, would stop detection at
+		// random, and the figures would change from run to run.
+		pipe, err := face.NewPipeline(emb, face.PipelineConfig{Concurrency: workers, MobileFaceNet: mfn, CPUBudget: -1})
 		if err != nil {
 			return err
 		}
