@@ -144,10 +144,12 @@ func (m *MobileFaceNet) describeAligned(crop gocv.Mat) (*models.MFNDescriptor, e
 func (m *MobileFaceNet) forward(crop gocv.Mat, d *models.MFNDescriptor) error {
 	blob := gocv.BlobFromImage(crop, 1.0/128, image.Pt(mfnSide, mfnSide), gocv.NewScalar(127, 127, 127, 0), false, false)
 	defer blob.Close()
+	// The output Mat shares the network's memory: read it before another
+	// call may run the network again.
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.net.SetInput(blob, "")
 	out := m.net.Forward("")
-	m.mu.Unlock()
 	defer out.Close()
 	if out.Empty() || out.Total() != models.MFNDescriptorSize || out.Type() != gocv.MatTypeCV32F {
 		return fmt.Errorf("MobileFaceNet: output of %d values of type %v, want %d float32", out.Total(), out.Type(), models.MFNDescriptorSize)
