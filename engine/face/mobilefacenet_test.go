@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -209,5 +210,67 @@ func TestParseFaceModels(t *testing.T) {
 		if m.Model != FaceModelDlib && m.Model != MobileFaceNetModel {
 			t.Errorf("%s belongs to unknown model %q", m.Name, m.Model)
 		}
+	}
+}
+
+// TestMobileFaceNetConcurrent describes two faces from several goroutines
+// at once: each call must give what a call alone gives (the network's
+// output memory is shared between calls).
+func TestMobileFaceNetConcurrent(t *testing.T) {
+	f := loadFixture(t)
+	dir := sharedDir(t, "faces")
+	type input struct {
+		mat  gocv.Mat
+		lm   [5][2]float64
+		want *models.MFNDescriptor
+	}
+	var ins []input
+	for _, p := range []string{"obama/obama.jpg", "biden/biden.jpg"} {
+		path := filepath.Join(dir, p)
+		a, err := f.analyze(path)
+		if err != nil || !a.HasFace() {
+			t.Fatalf("%s: no face (%v)", p, err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mat, err := gocv.IMDecode(data, gocv.IMReadColor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mat.Close()
+		var lm [5][2]float64
+		for i, pt := range a.SubjectFace().Landmarks {
+			lm[i] = [2]float64{float64(pt.X), float64(pt.Y)}
+		}
+		want, err := f.mfn.Describe(mat, lm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins = append(ins, input{mat, lm, want})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				in := ins[(g+i)%len(ins)]
+				got, err := f.mfn.Describe(in.mat, in.lm)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if *got != *in.want {
+					errs <- "a concurrent call gave another descriptor"
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
 	}
 }
