@@ -92,9 +92,7 @@ func hostileImages(t *testing.T) []hostileImage {
 			img := textured(sz.X, sz.Y)
 			name := fmt.Sprintf("strip-%dx%d", sz.X, sz.Y)
 			enc(name+".jpg", func(b *bytes.Buffer) error { return jpeg.Encode(b, img, nil) })
-			if w%3 == 0 {
-				enc(name+".png", func(b *bytes.Buffer) error { return png.Encode(b, img) })
-			}
+			enc(name+".png", func(b *bytes.Buffer) error { return png.Encode(b, img) })
 			if w%20 == 0 {
 				webp(name+".webp", img)
 			}

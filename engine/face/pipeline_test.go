@@ -966,7 +966,7 @@ func TestAnalyzeRefusesBeforeWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	waiting := make(chan error, 1)
 	go func() {
-		_, err := p.Analyze(ctx, encodeJPEG(t, testPattern(16, 16)))
+		_, err := p.Analyze(ctx, encodeJPEG(t, testPattern(32, 32)))
 		waiting <- err
 	}()
 	cancel()

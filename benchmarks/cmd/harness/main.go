@@ -64,7 +64,7 @@ type options struct {
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("harness", flag.ContinueOnError)
-	scales := fs.String("scales", "10k,100k,1M", "gallery sizes (found records), comma-separated; k and M allowed")
+	scales := fs.String("scales", "10k,100k,1M", "gallery sizes (found records), comma-separated; k and M allowed; none for no gallery")
 	fs.IntVar(&o.pairs, "pairs", 500, "true missing/found pairs in each gallery (the lookup and accuracy queries)")
 	fs.IntVar(&o.queries, "queries", 500, "lookups timed per kind and scale (at least 200 for a p99)")
 	fs.IntVar(&o.scanQueries, "scan-queries", 20, "queries the naive names.Compare scan times per scale")
@@ -98,6 +98,9 @@ func parseFlags(args []string) (*options, error) {
 		*scales, o.pairs, o.queries, o.scanQueries, o.enrolPhotos, o.batch = "2k", 60, 60, 3, 6, "none"
 	}
 	for _, s := range strings.Split(*scales, ",") {
+		if *scales == "none" {
+			break
+		}
 		n, err := parseScale(strings.TrimSpace(s))
 		if err != nil {
 			return nil, err
