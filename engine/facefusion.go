@@ -47,10 +47,10 @@ type FaceFusion struct {
 // the face bands.
 func DefaultFaceFusion() FaceFusion {
 	return FaceFusion{Groups: []FaceFusionGroup{
-		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.5906, WDlib: -11.0175, WMFN: -17.1438, PriorLogOdds: -2.4734},
-		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.5935, WDlib: -10.5480, WMFN: -17.7657, PriorLogOdds: -2.1907},
-		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.8560, WDlib: -12.2394, WMFN: -16.1085, PriorLogOdds: -2.3581},
-		{MaxYears: 0, DlibBias: 13.3447, DlibSlope: -23.9784, Bias: 13.1848, WDlib: -5.5757, WMFN: -15.4273, PriorLogOdds: -2.7975},
+		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.7373, WDlib: -6.9154, WMFN: -22.0000, PriorLogOdds: -2.4734},
+		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.6310, WDlib: -10.5752, WMFN: -17.8191, PriorLogOdds: -2.1907},
+		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.7586, WDlib: -11.8325, WMFN: -16.3452, PriorLogOdds: -2.3581},
+		{MaxYears: 0, DlibBias: 13.3682, DlibSlope: -24.0127, Bias: 13.3869, WDlib: -6.7551, WMFN: -14.6198, PriorLogOdds: -2.7949},
 	}}
 }
 
