@@ -51,8 +51,11 @@ func bindFaceModels(fs *flag.FlagSet) func() ([]string, error) {
 // workers face worker processes of this binary (one per core for 0), each
 // with its own dlib recognizer (and MobileFaceNet when faceModels has it):
 // the only way trackmatch runs dlib and OpenCV, so that a photo that
-// crashes them fails alone.
+// crashes them fails alone. nil faceModels are face.DefaultFaceModels.
 func startFaceWorkers(ctx context.Context, modelsDir string, faceModels []string, workers int, log *slog.Logger) (*face.WorkerPool, error) {
+	if faceModels == nil { // a config built without bindConfig
+		faceModels = face.DefaultFaceModels
+	}
 	if err := face.VerifyModelsFor(modelsDir, faceModels); err != nil {
 		return nil, err
 	}
