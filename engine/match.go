@@ -24,6 +24,7 @@ const (
 // childFace is one face of a child, with the date its photo was taken.
 type childFace struct {
 	desc    *models.Descriptor
+	mfn     *models.MFNDescriptor // nil when the face has no MobileFaceNet descriptor
 	takenOn models.Date
 }
 
@@ -37,7 +38,7 @@ func childFaces(c *models.Child) []childFace {
 			if taken == "" {
 				taken = c.ObservedOn
 			}
-			out = append(out, childFace{desc: f.Descriptor, takenOn: taken})
+			out = append(out, childFace{desc: f.Descriptor, mfn: f.MFN, takenOn: taken})
 		}
 	}
 	return out
@@ -70,7 +71,7 @@ func (s *Service) Search(ctx context.Context, q *models.Child, photos [][]byte, 
 		if f == nil || f.Descriptor == nil {
 			return nil, models.Errorf(models.ENOFACE, "no face was found in photo %d", i+1)
 		}
-		faces = append(faces, childFace{desc: f.Descriptor, takenOn: q.ObservedOn})
+		faces = append(faces, childFace{desc: f.Descriptor, mfn: f.MFN, takenOn: q.ObservedOn})
 	}
 	return s.rank(ctx, q, faces, limit)
 }
@@ -176,11 +177,16 @@ func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []chi
 	ids := map[string]bool{}
 	var faceErr error
 	if len(faces) > 0 {
-		descs := make([]models.Descriptor, len(faces))
+		fq := models.FaceQuery{Descriptors: make([]models.Descriptor, len(faces)), Sex: q.Sex}
 		for i, f := range faces {
-			descs[i] = *f.desc
+			fq.Descriptors[i] = *f.desc
+			if f.mfn != nil {
+				fq.MFN = append(fq.MFN, *f.mfn)
+			}
 		}
-		hits, err := s.faces.Search(ctx, models.FaceQuery{Descriptors: descs, Sex: q.Sex}, q.Kind.Other(), pool)
+		// With MobileFaceNet descriptors the hits are the union of both
+		// models' nearest children.
+		hits, err := s.faces.Search(ctx, fq, q.Kind.Other(), pool)
 		if err != nil {
 			faceErr = fmt.Errorf("face neighbours: %w", err)
 		}

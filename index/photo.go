@@ -262,49 +262,86 @@ func (s *Store) ForEachDescriptor(ctx context.Context, fn func(childID, photoID 
 	return nil
 }
 
-// Photo metadata envelope, version 1:
+// Photo metadata envelope, version 2:
 //
-//	byte     version (1)
+//	byte     version (2)
 //	uvarint  n, the length of the JSON that follows
-//	n bytes  the photo as JSON, every Face.Descriptor cut out
-//	per face, in order: one byte 0 (no descriptor) or 1 followed by
-//	         128 little-endian float32s (512 bytes)
+//	n bytes  the photo as JSON, every Face.Descriptor and Face.MFN cut out
+//	per face, in order: one byte of flags (1: a dlib descriptor follows,
+//	         2: a MobileFaceNet one follows), then 128 little-endian
+//	         float32s (512 bytes) for dlib's, then 512 (2048 bytes) for
+//	         MobileFaceNet's
 //
-// A descriptor as JSON numbers takes about 1.4 KB; raw it takes 512 bytes.
-const photoEnvelopeV1 = 1
+// Version 1, written before MobileFaceNet, is the same with flags 0 or 1;
+// it is still read, its faces without MobileFaceNet descriptors. A
+// descriptor as JSON numbers takes about 2.8 times its raw size.
+const (
+	photoEnvelopeV1 = 1
+	photoEnvelopeV2 = 2
+	faceHasDlib     = 1
+	faceHasMFN      = 2
+)
 
 func encodePhoto(p models.Photo) ([]byte, error) {
 	faces := p.Faces
 	p.Faces = make([]models.Face, len(faces))
 	for i, f := range faces {
-		f.Descriptor = nil
+		f.Descriptor, f.MFN = nil, nil
 		p.Faces[i] = f
 	}
 	js, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode photo %s: %w", p.ID, err)
 	}
-	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(js)+len(faces)*(1+4*models.DescriptorSize))
-	buf = append(buf, photoEnvelopeV1)
+	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(js)+len(faces)*(1+4*(models.DescriptorSize+models.MFNDescriptorSize)))
+	buf = append(buf, photoEnvelopeV2)
 	buf = binary.AppendUvarint(buf, uint64(len(js)))
 	buf = append(buf, js...)
 	for _, f := range faces {
-		if f.Descriptor == nil {
-			buf = append(buf, 0)
-			continue
+		var flags byte
+		if f.Descriptor != nil {
+			flags |= faceHasDlib
 		}
-		buf = append(buf, 1)
-		for _, x := range f.Descriptor {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+		if f.MFN != nil {
+			flags |= faceHasMFN
+		}
+		buf = append(buf, flags)
+		if f.Descriptor != nil {
+			buf = appendFloats(buf, f.Descriptor[:])
+		}
+		if f.MFN != nil {
+			buf = appendFloats(buf, f.MFN[:])
 		}
 	}
 	return buf, nil
 }
 
+func appendFloats(buf []byte, xs []float32) []byte {
+	for _, x := range xs {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+	}
+	return buf
+}
+
+// readFloats fills dst from the front of rest and returns what follows.
+func readFloats(rest []byte, dst []float32) ([]byte, error) {
+	if len(rest) < 4*len(dst) {
+		return nil, errors.New("decode photo: truncated descriptor")
+	}
+	for j := range dst {
+		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(rest[4*j:]))
+	}
+	return rest[4*len(dst):], nil
+}
+
 func decodePhoto(v []byte) (models.Photo, error) {
 	var p models.Photo
-	if len(v) == 0 || v[0] != photoEnvelopeV1 {
+	if len(v) == 0 || (v[0] != photoEnvelopeV1 && v[0] != photoEnvelopeV2) {
 		return p, errors.New("decode photo: unknown envelope version")
+	}
+	allowed := byte(faceHasDlib)
+	if v[0] == photoEnvelopeV2 {
+		allowed |= faceHasMFN
 	}
 	n, w := binary.Uvarint(v[1:])
 	if w <= 0 || uint64(len(v)-1-w) < n {
@@ -319,20 +356,26 @@ func decodePhoto(v []byte) (models.Photo, error) {
 		if len(rest) == 0 {
 			return p, errors.New("decode photo: truncated descriptors")
 		}
-		has := rest[0]
+		flags := rest[0]
 		rest = rest[1:]
-		if has == 0 {
-			continue
+		if flags&^allowed != 0 {
+			return p, fmt.Errorf("decode photo: face flags %#x", flags)
 		}
-		if len(rest) < 4*models.DescriptorSize {
-			return p, errors.New("decode photo: truncated descriptor")
+		var err error
+		if flags&faceHasDlib != 0 {
+			d := new(models.Descriptor)
+			if rest, err = readFloats(rest, d[:]); err != nil {
+				return p, err
+			}
+			p.Faces[i].Descriptor = d
 		}
-		d := new(models.Descriptor)
-		for j := range d {
-			d[j] = math.Float32frombits(binary.LittleEndian.Uint32(rest[4*j:]))
+		if flags&faceHasMFN != 0 {
+			m := new(models.MFNDescriptor)
+			if rest, err = readFloats(rest, m[:]); err != nil {
+				return p, err
+			}
+			p.Faces[i].MFN = m
 		}
-		rest = rest[4*models.DescriptorSize:]
-		p.Faces[i].Descriptor = d
 	}
 	if len(rest) != 0 {
 		return p, errors.New("decode photo: trailing bytes")

@@ -14,8 +14,11 @@ import (
 	"github.com/trackmatch/trackmatch/models"
 )
 
-// dim is the length of a descriptor, as an int for slice arithmetic.
+// dim is the length of a dlib descriptor, as an int for slice arithmetic.
 const dim = models.DescriptorSize
+
+// mfnDim is the length of a MobileFaceNet descriptor.
+const mfnDim = models.MFNDescriptorSize
 
 // VectorIndex holds every face descriptor in memory and finds the children
 // nearest to a set of query descriptors exactly, by scanning. Descriptors
@@ -35,12 +38,26 @@ const dim = models.DescriptorSize
 // the admitted children, ties broken by child id. The scan of a search
 // feeds one set of kept children from all its slabs, so the proof and the
 // fallback cover the union of the slabs searched.
+//
+// Each face model has a partition of its own, with the same slabs: dlib's
+// descriptors (the embedded partition) and MobileFaceNet's (mfn), which a
+// face has when the model was on. MobileFaceNet's descriptors are unit
+// vectors, so ranking them by Euclidean distance ranks them by cosine
+// distance. A search that carries both kinds of query descriptor returns
+// the union of each partition's exact top k (see Search).
 type VectorIndex struct {
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	*partition
+	mfn     *partition
+	workers int
+}
+
+// partition holds one face model's descriptors, dim floats each.
+type partition struct {
+	dim      int
 	slabs    map[slabKey]*slab
 	children map[string]*childRec
 	photos   map[string]*childRec
-	workers  int
 }
 
 // slabKey names a slab: a kind and a sex (SexFemale, SexMale or SexUnknown).
@@ -83,6 +100,7 @@ type entryMeta struct {
 // slots stay dense.
 type slab struct {
 	key     slabKey
+	dim     int
 	vecs    []float32
 	norms   []float32 // |v|² per slot, for the dot-product expansion
 	child   []*childRec
@@ -92,37 +110,65 @@ type slab struct {
 
 func (s *slab) len() int { return len(s.norms) }
 
-func (s *slab) vec(i int) []float32 { return s.vecs[i*dim : (i+1)*dim : (i+1)*dim] }
+func (s *slab) vec(i int) []float32 { return s.vecs[i*s.dim : (i+1)*s.dim : (i+1)*s.dim] }
 
 // NewVectorIndex returns an empty index using one scan goroutine per CPU.
 func NewVectorIndex() *VectorIndex {
+	return &VectorIndex{partition: newPartition(dim), mfn: newPartition(mfnDim), workers: runtime.NumCPU()}
+}
+
+func newPartition(d int) *partition {
 	slabs := map[slabKey]*slab{}
 	for _, kind := range []models.Kind{models.KindMissing, models.KindFound} {
 		for _, sex := range slabSexes() {
 			key := slabKey{kind, sex}
-			slabs[key] = &slab{key: key}
+			slabs[key] = &slab{key: key, dim: d}
 		}
 	}
-	return &VectorIndex{
-		slabs:    slabs,
-		children: map[string]*childRec{},
-		photos:   map[string]*childRec{},
-		workers:  runtime.NumCPU(),
-	}
+	return &partition{dim: d, slabs: slabs, children: map[string]*childRec{}, photos: map[string]*childRec{}}
 }
 
 // searched returns the slabs of kind whose children q admits.
-func (ix *VectorIndex) searched(kind models.Kind, q *models.FaceQuery) []*slab {
+func (p *partition) searched(kind models.Kind, q *models.FaceQuery) []*slab {
 	var out []*slab
 	for _, sex := range slabSexes() {
 		if q.Admits(sex) {
-			out = append(out, ix.slabs[slabKey{kind, sex}])
+			out = append(out, p.slabs[slabKey{kind, sex}])
 		}
 	}
 	return out
 }
 
-// Len returns the number of indexed descriptors of both kinds.
+// parts returns the partitions.
+func (ix *VectorIndex) parts() [2]*partition { return [2]*partition{ix.partition, ix.mfn} }
+
+// queryVecs are q's descriptors in partition p.
+func (ix *VectorIndex) queryVecs(p *partition, q *models.FaceQuery) [][]float32 {
+	var out [][]float32
+	if p == ix.mfn {
+		for i := range q.MFN {
+			out = append(out, q.MFN[i][:])
+		}
+		return out
+	}
+	for i := range q.Descriptors {
+		out = append(out, q.Descriptors[i][:])
+	}
+	return out
+}
+
+// LenMFN returns the number of indexed MobileFaceNet descriptors.
+func (ix *VectorIndex) LenMFN() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := 0
+	for _, s := range ix.mfn.slabs {
+		n += s.len()
+	}
+	return n
+}
+
+// Len returns the number of indexed faces (dlib descriptors) of both kinds.
 func (ix *VectorIndex) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -142,7 +188,21 @@ func (ix *VectorIndex) Add(e models.FaceEntry) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.addLocked(&e)
+	return ix.addBoth(&e)
+}
+
+// addBoth adds e to dlib's partition and, when it has a MobileFaceNet
+// descriptor, to MobileFaceNet's; without one, a stale one of the same face
+// is dropped.
+func (ix *VectorIndex) addBoth(e *models.FaceEntry) error {
+	if err := ix.partition.addLocked(e, e.Descriptor[:]); err != nil {
+		return err
+	}
+	if e.MFN != nil {
+		return ix.mfn.addLocked(e, e.MFN[:])
+	}
+	ix.mfn.removeFace(e.PhotoID, e.FaceIndex)
+	return nil
 }
 
 // ReplaceChild atomically swaps all of a child's faces for entries (which
@@ -170,8 +230,9 @@ func (ix *VectorIndex) ReplaceChild(childID string, entries []models.FaceEntry) 
 		}
 	}
 	ix.removeChildLocked(childID)
+	ix.mfn.removeChildLocked(childID)
 	for i := range entries {
-		if err := ix.addLocked(&entries[i]); err != nil {
+		if err := ix.addBoth(&entries[i]); err != nil {
 			return err // cannot happen: entries were checked above
 		}
 	}
@@ -182,6 +243,7 @@ func (ix *VectorIndex) ReplaceChild(childID string, entries []models.FaceEntry) 
 func (ix *VectorIndex) RemoveChild(childID string) int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.mfn.removeChildLocked(childID)
 	return ix.removeChildLocked(childID)
 }
 
@@ -189,7 +251,38 @@ func (ix *VectorIndex) RemoveChild(childID string) int {
 func (ix *VectorIndex) RemovePhoto(photoID string) int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	c := ix.photos[photoID]
+	ix.mfn.removePhoto(photoID)
+	return ix.removePhoto(photoID)
+}
+
+// removeFace drops one face of a photo, if it is indexed.
+func (p *partition) removeFace(photoID string, face int) {
+	c := p.photos[photoID]
+	if c == nil {
+		return
+	}
+	s := c.slab
+	for _, slot := range c.slots {
+		if m := &s.meta[slot]; m.photoID == photoID && int(m.face) == face {
+			p.removeSlot(s, int(slot))
+			break
+		}
+	}
+	still := false
+	for _, slot := range c.slots {
+		still = still || s.meta[slot].photoID == photoID
+	}
+	if !still {
+		delete(p.photos, photoID)
+	}
+	if len(c.slots) == 0 {
+		delete(p.children, c.id)
+	}
+}
+
+// removePhoto drops every face of one photo and returns how many there were.
+func (p *partition) removePhoto(photoID string) int {
+	c := p.photos[photoID]
 	if c == nil {
 		return 0
 	}
@@ -197,15 +290,15 @@ func (ix *VectorIndex) RemovePhoto(photoID string) int {
 	n := 0
 	for i := 0; i < len(c.slots); {
 		if slot := int(c.slots[i]); s.meta[slot].photoID == photoID {
-			ix.removeSlot(s, slot) // removes c.slots[i] from c.slots
+			p.removeSlot(s, slot) // removes c.slots[i] from c.slots
 			n++
 			continue
 		}
 		i++
 	}
-	delete(ix.photos, photoID)
+	delete(p.photos, photoID)
 	if len(c.slots) == 0 {
-		delete(ix.children, c.id)
+		delete(p.children, c.id)
 	}
 	return n
 }
@@ -222,13 +315,15 @@ func validEntry(e *models.FaceEntry) error {
 		return models.Errorf(models.EINVALID, "vector entry has sex %q", e.Sex)
 	case e.FaceIndex < 0 || e.FaceIndex > math.MaxInt32:
 		return models.Errorf(models.EINVALID, "vector entry has face index %d", e.FaceIndex)
-	case !finite(&e.Descriptor):
+	case !finite(e.Descriptor[:]):
 		return models.Errorf(models.EINVALID, "descriptor has a NaN or infinite component")
+	case e.MFN != nil && !finite(e.MFN[:]):
+		return models.Errorf(models.EINVALID, "MobileFaceNet descriptor has a NaN or infinite component")
 	}
 	return nil
 }
 
-func finite(d *models.Descriptor) bool {
+func finite(d []float32) bool {
 	for _, x := range d {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return false
@@ -237,36 +332,37 @@ func finite(d *models.Descriptor) bool {
 	return true
 }
 
-func (ix *VectorIndex) addLocked(e *models.FaceEntry) error {
+// addLocked adds e's face with vector v (p.dim floats).
+func (p *partition) addLocked(e *models.FaceEntry, v []float32) error {
 	key := slabKey{e.Kind, slabSex(e.Sex)}
-	c := ix.children[e.ChildID]
+	c := p.children[e.ChildID]
 	if c == nil {
-		c = &childRec{id: e.ChildID, slab: ix.slabs[key]}
-		ix.children[e.ChildID] = c
+		c = &childRec{id: e.ChildID, slab: p.slabs[key]}
+		p.children[e.ChildID] = c
 	} else if c.slab.key != key {
 		return models.Errorf(models.EINVALID, "child %s is indexed as %s and %s, not %s and %s",
 			e.ChildID, c.slab.key.kind, c.slab.key.sex, key.kind, key.sex)
 	}
-	if pc := ix.photos[e.PhotoID]; pc != nil && pc != c {
+	if pc := p.photos[e.PhotoID]; pc != nil && pc != c {
 		if len(c.slots) == 0 {
-			delete(ix.children, c.id)
+			delete(p.children, c.id)
 		}
 		return models.Errorf(models.EINVALID, "photo %s belongs to another child", e.PhotoID)
 	}
-	ix.photos[e.PhotoID] = c
+	p.photos[e.PhotoID] = c
 	s := c.slab
-	norm := vek32.Dot(e.Descriptor[:], e.Descriptor[:])
+	norm := vek32.Dot(v, v)
 	s.maxNorm = max(s.maxNorm, norm)
 	for _, slot := range c.slots {
 		if m := &s.meta[slot]; m.photoID == e.PhotoID && int(m.face) == e.FaceIndex {
-			copy(s.vec(int(slot)), e.Descriptor[:])
+			copy(s.vec(int(slot)), v)
 			s.norms[slot] = norm
 			m.takenOn = e.TakenOn
 			return nil
 		}
 	}
 	slot := int32(s.len())
-	s.vecs = append(s.vecs, e.Descriptor[:]...)
+	s.vecs = append(s.vecs, v...)
 	s.norms = append(s.norms, norm)
 	s.child = append(s.child, c)
 	s.meta = append(s.meta, entryMeta{photoID: e.PhotoID, takenOn: e.TakenOn, face: int32(e.FaceIndex)})
@@ -274,8 +370,8 @@ func (ix *VectorIndex) addLocked(e *models.FaceEntry) error {
 	return nil
 }
 
-func (ix *VectorIndex) removeChildLocked(childID string) int {
-	c := ix.children[childID]
+func (p *partition) removeChildLocked(childID string) int {
+	c := p.children[childID]
 	if c == nil {
 		return 0
 	}
@@ -283,16 +379,16 @@ func (ix *VectorIndex) removeChildLocked(childID string) int {
 	n := len(c.slots)
 	for len(c.slots) > 0 {
 		slot := int(c.slots[len(c.slots)-1])
-		delete(ix.photos, s.meta[slot].photoID)
-		ix.removeSlot(s, slot)
+		delete(p.photos, s.meta[slot].photoID)
+		p.removeSlot(s, slot)
 	}
-	delete(ix.children, childID)
+	delete(p.children, childID)
 	return n
 }
 
 // removeSlot deletes slot from s by moving the last slot into it, and keeps
 // both children's slot lists right.
-func (ix *VectorIndex) removeSlot(s *slab, slot int) {
+func (p *partition) removeSlot(s *slab, slot int) {
 	owner := s.child[slot]
 	owner.slots = deleteValue(owner.slots, int32(slot))
 	last := s.len() - 1
@@ -309,7 +405,7 @@ func (ix *VectorIndex) removeSlot(s *slab, slot int) {
 		s.child[slot] = moved
 		s.meta[slot] = s.meta[last]
 	}
-	s.vecs = s.vecs[:last*dim]
+	s.vecs = s.vecs[:last*s.dim]
 	s.norms = s.norms[:last]
 	s.child[last] = nil
 	s.child = s.child[:last]
@@ -330,15 +426,35 @@ func deleteValue(xs []int32, v int32) []int32 {
 // Search returns up to k children of the given kind (the kind to search
 // among: pass the query child's kind.Other()) whose sex q admits, nearest
 // to any of q's descriptors, best first, each with its best photo pair.
-// Children in q.Exclude are never returned.
+// Children in q.Exclude are never returned. When q has MobileFaceNet
+// descriptors, it returns the union of the k nearest by dlib and the k
+// nearest by MobileFaceNet (up to 2k children), each hit with both exact
+// best distances, ordered by dlib's distance then child id.
 func (ix *VectorIndex) Search(ctx context.Context, q models.FaceQuery, kind models.Kind, k int) ([]models.FaceHit, error) {
 	if err := checkQuery(&q, kind); err != nil || k <= 0 || len(q.Descriptors) == 0 {
 		return nil, err
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	ss := ix.searched(kind, &q)
-	qs := newQuerySet(q.Descriptors)
+	var lists [2][]models.FaceHit
+	for i, p := range ix.parts() {
+		rows := ix.queryVecs(p, &q)
+		if len(rows) == 0 {
+			continue
+		}
+		res, err := ix.searchPart(ctx, p, &q, rows, kind, k)
+		if err != nil {
+			return nil, fmt.Errorf("face search: %w", err)
+		}
+		lists[i] = res
+	}
+	return ix.union(&q, lists), nil
+}
+
+// searchPart is the exact top-k search of one partition for query rows.
+func (ix *VectorIndex) searchPart(ctx context.Context, p *partition, q *models.FaceQuery, rows [][]float32, kind models.Kind, k int) ([]models.FaceHit, error) {
+	ss := p.searched(kind, q)
+	qs := newQuerySet(rows, p.dim)
 	capacity := keepFor(k)
 
 	n := 0
@@ -365,12 +481,53 @@ func (ix *VectorIndex) Search(ctx context.Context, q models.FaceQuery, kind mode
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("face search: %w", err)
+			return nil, err
 		}
 	}
 	cands, bound := mergeHeaps(heaps, capacity)
-	return finish(ctx, ss, &q, qs, cands, bound, k)
+	return finish(ctx, ss, q, qs, cands, bound, k)
 }
+
+// union merges the dlib partition's hits (lists[0]) with MobileFaceNet's
+// (lists[1]): every child of either, with its exact best pair in each
+// partition it is in (HasMFN, MFNDistance). Without MobileFaceNet hits it
+// returns dlib's unchanged. The caller holds the read lock.
+func (ix *VectorIndex) union(q *models.FaceQuery, lists [2][]models.FaceHit) []models.FaceHit {
+	if len(q.MFN) == 0 {
+		return lists[0]
+	}
+	dlibRows, mfnRows := ix.queryVecs(ix.partition, q), ix.queryVecs(ix.mfn, q)
+	out := make([]models.FaceHit, 0, len(lists[0])+len(lists[1]))
+	seen := map[string]bool{}
+	add := func(id string, h models.FaceHit, ok bool) {
+		if !ok {
+			c := ix.children[id]
+			if c == nil {
+				return // cannot happen: every indexed face has a dlib descriptor
+			}
+			h = c.bestPair(dlibRows)
+		}
+		if c := ix.mfn.children[id]; c != nil {
+			m := c.bestPair(mfnRows)
+			h.HasMFN, h.MFNDistance = true, mfnCosine(m.Distance)
+		}
+		seen[id] = true
+		out = append(out, h)
+	}
+	for _, h := range lists[0] {
+		add(h.ChildID, h, true)
+	}
+	for _, h := range lists[1] {
+		if !seen[h.ChildID] {
+			add(h.ChildID, models.FaceHit{}, false)
+		}
+	}
+	sortNeighbours(out)
+	return out
+}
+
+// mfnCosine is the cosine distance of two unit vectors d apart: d²/2.
+func mfnCosine(d float64) float64 { return d * d / 2 }
 
 // SearchBatch answers many searches among children of one kind at once, as
 // the overnight re-score does, and returns exactly what Search would for
@@ -452,32 +609,41 @@ func checkQuery(q *models.FaceQuery, kind models.Kind) error {
 		return models.Errorf(models.EINVALID, "query sex %q", q.Sex)
 	}
 	for i := range q.Descriptors {
-		if !finite(&q.Descriptors[i]) {
+		if !finite(q.Descriptors[i][:]) {
 			return models.Errorf(models.EINVALID, "query descriptor %d has a NaN or infinite component", i)
 		}
+	}
+	for i := range q.MFN {
+		if !finite(q.MFN[i][:]) {
+			return models.Errorf(models.EINVALID, "query MobileFaceNet descriptor %d has a NaN or infinite component", i)
+		}
+	}
+	if len(q.MFN) > 0 && len(q.Descriptors) == 0 {
+		return models.Errorf(models.EINVALID, "a query with MobileFaceNet descriptors needs dlib's too")
 	}
 	return nil
 }
 
-// querySet is a search's query descriptors as one row-major matrix, with
-// their squared norms.
+// querySet is a search's query descriptors as one row-major matrix of
+// dim columns, with their squared norms.
 type querySet struct {
+	dim     int
 	rows    []float32
 	norms   []float32
 	maxNorm float32
 }
 
-func newQuerySet(queries []models.Descriptor) querySet {
-	q := querySet{rows: make([]float32, 0, len(queries)*dim), norms: make([]float32, len(queries))}
-	for i := range queries {
-		q.rows = append(q.rows, queries[i][:]...)
-		q.norms[i] = vek32.Dot(queries[i][:], queries[i][:])
+func newQuerySet(queries [][]float32, dim int) querySet {
+	q := querySet{dim: dim, rows: make([]float32, 0, len(queries)*dim), norms: make([]float32, len(queries))}
+	for i, v := range queries {
+		q.rows = append(q.rows, v...)
+		q.norms[i] = vek32.Dot(v, v)
 		q.maxNorm = max(q.maxNorm, q.norms[i])
 	}
 	return q
 }
 
-func (q *querySet) row(i int) []float32 { return q.rows[i*dim : (i+1)*dim : (i+1)*dim] }
+func (q *querySet) row(i int) []float32 { return q.rows[i*q.dim : (i+1)*q.dim : (i+1)*q.dim] }
 
 // scanDots offers every slot in [lo, hi) to h, ranked by the smallest
 // squared distance to any query as |g|²+|q|²−2g·q. It checks ctx first and
@@ -508,47 +674,75 @@ func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[
 	return nil
 }
 
-// batchChunk runs the fast scan for a few searches together, one slab block
-// at a time: for each slab, the block's dot products with the rows of the
-// chunk's queries that admit the slab come from one matrix product. Each
-// search keeps one heap across its slabs, as Search does. It holds the
-// read lock for its chunk only, so that a long batch does not hold up
-// writers.
+// batchChunk answers a few searches together, in each partition their
+// queries have rows for (batchPart), then unites each search's hits as
+// Search does. It holds the read lock for its chunk only, so that a long
+// batch does not hold up writers.
 func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch []models.FaceQuery, k int, out [][]models.FaceHit) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	var lists [2][][]models.FaceHit
+	for i, p := range ix.parts() {
+		res, err := ix.batchPart(ctx, p, kind, batch, k)
+		if err != nil {
+			return err
+		}
+		lists[i] = res
+	}
+	for i := range batch {
+		if len(batch[i].Descriptors) == 0 {
+			continue
+		}
+		out[i] = ix.union(&batch[i], [2][]models.FaceHit{lists[0][i], lists[1][i]})
+	}
+	return nil
+}
+
+// batchPart runs the fast scan of partition p for a few searches together,
+// one slab block at a time: for each slab, the block's dot products with
+// the rows of the searches that admit the slab come from one matrix
+// product. Each search keeps one heap across its slabs, as Search does.
+func (ix *VectorIndex) batchPart(ctx context.Context, p *partition, kind models.Kind, batch []models.FaceQuery, k int) ([][]models.FaceHit, error) {
+	out := make([][]models.FaceHit, len(batch))
 	capacity := keepFor(k)
 	heaps := make([]childHeap, len(batch))
+	rowsOf := make([][][]float32, len(batch))
 	rows := 0
 	for i := range batch {
 		heaps[i] = newChildHeap(capacity)
-		rows += len(batch[i].Descriptors)
+		if len(batch[i].Descriptors) > 0 {
+			rowsOf[i] = ix.queryVecs(p, &batch[i])
+		}
+		rows += len(rowsOf[i])
+	}
+	if rows == 0 {
+		return out, nil
 	}
 	prod := make([]float32, rows*batchBlock)
 	for _, sex := range slabSexes() {
-		s := ix.slabs[slabKey{kind, sex}]
+		s := p.slabs[slabKey{kind, sex}]
 		// The searches that admit this slab, and their rows start[m]:start[m+1].
 		var members []int
-		var all []models.Descriptor
+		var all [][]float32
 		start := []int{0}
 		for i := range batch {
-			if len(batch[i].Descriptors) > 0 && batch[i].Admits(sex) {
+			if len(rowsOf[i]) > 0 && batch[i].Admits(sex) {
 				members = append(members, i)
-				all = append(all, batch[i].Descriptors...)
+				all = append(all, rowsOf[i]...)
 				start = append(start, len(all))
 			}
 		}
 		if len(all) == 0 {
 			continue
 		}
-		q := newQuerySet(all)
+		q := newQuerySet(all, p.dim)
 		n := s.len()
 		for lo := 0; lo < n; lo += batchBlock {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, err
 			}
 			b := min(batchBlock, n-lo)
-			gemmNT(q.rows, len(all), s.vecs[lo*dim:(lo+b)*dim], b, prod)
+			gemmNT(q.rows, len(all), s.vecs[lo*p.dim:(lo+b)*p.dim], b, prod)
 			norms := s.norms[lo : lo+b]
 			for m, i := range members {
 				h := &heaps[i]
@@ -572,17 +766,17 @@ func (ix *VectorIndex) batchChunk(ctx context.Context, kind models.Kind, batch [
 		}
 	}
 	for i := range batch {
-		if len(batch[i].Descriptors) == 0 {
+		if len(rowsOf[i]) == 0 {
 			continue
 		}
 		cands, bound := mergeHeaps(heaps[i:i+1], capacity)
-		res, err := finish(ctx, ix.searched(kind, &batch[i]), &batch[i], newQuerySet(batch[i].Descriptors), cands, bound, k)
+		res, err := finish(ctx, p.searched(kind, &batch[i]), &batch[i], newQuerySet(rowsOf[i], p.dim), cands, bound, k)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out[i] = res
 	}
-	return nil
+	return out, nil
 }
 
 // candidate is a child kept by the fast scan, with its approximate
@@ -731,9 +925,9 @@ func mergeHeaps(heaps []childHeap, capacity int) ([]candidate, float32) {
 // 2⁻²⁴) in any summation order, with or without FMA. Summing the bounds on
 // |g|², |q|², 2g·q, the exact path's Σ(g−q)², and the few extra roundings
 // gives (4γn+6u)·(max|g|²+max|q|²); 6γn covers it.
-func errorBound(slabMax, queryMax float32) float64 {
+func errorBound(slabMax, queryMax float32, n int) float64 {
 	const u = 1.0 / (1 << 24)
-	const gamma = dim * u / (1 - dim*u)
+	gamma := float64(n) * u / (1 - float64(n)*u)
 	return 6 * gamma * float64(slabMax+queryMax)
 }
 
@@ -741,9 +935,13 @@ func errorBound(slabMax, queryMax float32) float64 {
 // checks that no child of the slabs ss outside them could be in the top k;
 // when it cannot prove that it answers by an exact scan instead.
 func finish(ctx context.Context, ss []*slab, q *models.FaceQuery, qs querySet, cands []candidate, bound float32, k int) ([]models.FaceHit, error) {
+	rows := make([][]float32, len(qs.norms))
+	for i := range rows {
+		rows[i] = qs.row(i)
+	}
 	res := make([]models.FaceHit, 0, len(cands))
 	for _, c := range cands {
-		res = append(res, c.child.bestPair(q.Descriptors))
+		res = append(res, c.child.bestPair(rows))
 	}
 	sortNeighbours(res)
 	if len(res) > k {
@@ -755,8 +953,8 @@ func finish(ctx context.Context, ss []*slab, q *models.FaceQuery, qs querySet, c
 			slabMax = max(slabMax, s.maxNorm)
 		}
 		kth := res[k-1].Distance
-		if kth*kth >= float64(bound)-errorBound(slabMax, qs.maxNorm) {
-			return exactScan(ctx, ss, q, k)
+		if kth*kth >= float64(bound)-errorBound(slabMax, qs.maxNorm, qs.dim) {
+			return exactScan(ctx, ss, q, rows, k)
 		}
 	}
 	return res, nil
@@ -764,7 +962,7 @@ func finish(ctx context.Context, ss []*slab, q *models.FaceQuery, qs querySet, c
 
 // exactScan is the slow, obviously correct search: every child of the
 // slabs ss by Descriptor.Distance.
-func exactScan(ctx context.Context, ss []*slab, q *models.FaceQuery, k int) ([]models.FaceHit, error) {
+func exactScan(ctx context.Context, ss []*slab, q *models.FaceQuery, rows [][]float32, k int) ([]models.FaceHit, error) {
 	var res []models.FaceHit
 	seen := map[*childRec]bool{}
 	for _, s := range ss {
@@ -778,7 +976,7 @@ func exactScan(ctx context.Context, ss []*slab, q *models.FaceQuery, k int) ([]m
 				continue
 			}
 			seen[c] = true
-			res = append(res, c.bestPair(q.Descriptors))
+			res = append(res, c.bestPair(rows))
 		}
 	}
 	sortNeighbours(res)
@@ -788,20 +986,20 @@ func exactScan(ctx context.Context, ss []*slab, q *models.FaceQuery, k int) ([]m
 	return res, nil
 }
 
-// bestPair returns the child's exact best (query, face) pair; ties go to the
-// lower query index, then photo id, then face index.
-func (c *childRec) bestPair(queries []models.Descriptor) models.FaceHit {
+// bestPair returns the child's exact best (query, face) pair by Euclidean
+// distance (euclid); ties go to the lower query index, then photo id, then
+// face index.
+func (c *childRec) bestPair(queries [][]float32) models.FaceHit {
 	s := c.slab
 	var best models.FaceHit
 	found := false
-	var g models.Descriptor
 	for _, slot := range c.slots {
-		copy(g[:], s.vec(int(slot)))
+		g := s.vec(int(slot))
 		m := &s.meta[slot]
 		for qi := range queries {
 			n := models.FaceHit{
 				ChildID: c.id, PhotoID: m.photoID, FaceIndex: int(m.face),
-				QueryIndex: qi, Distance: g.Distance(&queries[qi]), TakenOn: m.takenOn,
+				QueryIndex: qi, Distance: euclid(g, queries[qi]), TakenOn: m.takenOn,
 			}
 			if !found || pairLess(&n, &best) {
 				best, found = n, true
@@ -809,6 +1007,17 @@ func (c *childRec) bestPair(queries []models.Descriptor) models.FaceHit {
 		}
 	}
 	return best
+}
+
+// euclid is the Euclidean distance computed as (*models.Descriptor).Distance
+// computes it (a float32 sum in order), so that the two agree to the bit.
+func euclid(a, b []float32) float64 {
+	var s float32
+	for i := range a {
+		x := a[i] - b[i]
+		s += x * x
+	}
+	return math.Sqrt(float64(s))
 }
 
 func pairLess(a, b *models.FaceHit) bool {

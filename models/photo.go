@@ -22,6 +22,24 @@ func (d *Descriptor) Distance(o *Descriptor) float64 {
 	return math.Sqrt(float64(s))
 }
 
+// MFNDescriptorSize is the length of a MobileFaceNet face descriptor.
+const MFNDescriptorSize = 512
+
+// MFNDescriptor is a MobileFaceNet face embedding, L2-normalised: the
+// cosine distance between two says how alike the faces are. It lives in
+// its own space, never compared with a dlib Descriptor.
+type MFNDescriptor [MFNDescriptorSize]float32
+
+// CosineDistance returns 1 minus the cosine of the angle between two
+// L2-normalised descriptors: 0 for the same direction, up to 2.
+func (d *MFNDescriptor) CosineDistance(o *MFNDescriptor) float64 {
+	var s float32
+	for i := range d {
+		s += d[i] * o[i]
+	}
+	return 1 - float64(s)
+}
+
 // Photo is one uploaded photo of a child and the faces found in it. The
 // original bytes are stored separately, under the photo's ID.
 type Photo struct {
@@ -60,7 +78,11 @@ type Face struct {
 	Box        [4]int      `json:"box"` // x, y, w, h in pixels of the EXIF-rotated original
 	Landmarks  []Point     `json:"landmarks,omitempty"`
 	Descriptor *Descriptor `json:"descriptor,omitempty"`
-	Quality    FaceQuality `json:"quality"`
+	// MFN is the MobileFaceNet descriptor of the same face, computed from
+	// the same detection and landmarks; nil when the model was off or the
+	// face was stored before it existed (`trackmatch reembed` fills it).
+	MFN     *MFNDescriptor `json:"mfn_descriptor,omitempty"`
+	Quality FaceQuality    `json:"quality"`
 }
 
 // Detectors that can find a face, from cheapest to most sensitive.

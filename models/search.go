@@ -9,6 +9,10 @@ type FaceHit struct {
 	QueryIndex int     // which query face reached this distance
 	Distance   float64 // Euclidean distance between the two descriptors
 	TakenOn    Date    // when the gallery photo was taken, if known
+	// HasMFN says both sides have MobileFaceNet descriptors; MFNDistance is
+	// then the cosine distance of the child's best MobileFaceNet pair.
+	HasMFN      bool
+	MFNDistance float64
 }
 
 // AttributeHit is one child returned by attribute retrieval: its relevance
@@ -31,6 +35,7 @@ type FaceEntry struct {
 	Sex        Sex // the child's recorded sex; "" counts as SexUnknown
 	TakenOn    Date
 	Descriptor Descriptor
+	MFN        *MFNDescriptor // the same face's MobileFaceNet descriptor; nil when none
 }
 
 // FaceQuery is one face search: the query child's face descriptors, its
@@ -39,8 +44,11 @@ type FaceEntry struct {
 // so searching them would only cost time and take places in the pool.
 type FaceQuery struct {
 	Descriptors []Descriptor
-	Sex         Sex             // the query child's recorded sex; "" counts as SexUnknown
-	Exclude     map[string]bool // children never returned; may be nil
+	// MFN are the query faces' MobileFaceNet descriptors, searched in their
+	// own space; the hits are the union of both searches.
+	MFN     []MFNDescriptor
+	Sex     Sex             // the query child's recorded sex; "" counts as SexUnknown
+	Exclude map[string]bool // children never returned; may be nil
 }
 
 // Admits reports whether a gallery child of sex g can be searched for q:

@@ -93,7 +93,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 			return nil, fmt.Errorf("default scoring parameters: %w", err)
 		}
 	}
-	a.photos, err = startFaceWorkers(ctx, cfg.Models, cfg.Workers, log)
+	a.photos, err = startFaceWorkers(ctx, cfg.Models, cfg.FaceModels, cfg.Workers, log)
 	if err != nil {
 		return nil, err
 	}

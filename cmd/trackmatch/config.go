@@ -15,10 +15,11 @@ import (
 // config is what every command that opens the data folder needs. Flags win
 // over environment variables, which win over defaults.
 type config struct {
-	Data          string // folder holding badger/ and bleve/
-	Models        string // folder holding the dlib model files
-	EncryptionKey []byte // AES key for encryption at rest; nil = off
-	Workers       int    // face recognizers (one per core) and batch workers
+	Data          string   // folder holding badger/ and bleve/
+	Models        string   // folder holding the dlib model files
+	EncryptionKey []byte   // AES key for encryption at rest; nil = off
+	Workers       int      // face recognizers (one per core) and batch workers
+	FaceModels    []string // face models the workers run (--face-models)
 }
 
 // envOr returns the environment variable key, or def when it is unset or empty.
@@ -36,8 +37,14 @@ func bindConfig(fs *flag.FlagSet) func() (config, error) {
 	models := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
 	keyFile := fs.String("encryption-key-file", envOr("TRACKMATCH_ENCRYPTION_KEY_FILE", ""), "file holding a 32-byte AES key (hex or base64) to encrypt the store at rest; env TRACKMATCH_ENCRYPTION_KEY_FILE (or the key itself in TRACKMATCH_ENCRYPTION_KEY)")
 	workers := fs.Int("workers", 0, "face recognizers and batch workers (0 = one per core)")
+	faceModels := bindFaceModels(fs)
 	return func() (config, error) {
 		c := config{Data: *data, Models: *models, Workers: *workers}
+		fm, err := faceModels()
+		if err != nil {
+			return c, err
+		}
+		c.FaceModels = fm
 		raw := os.Getenv("TRACKMATCH_ENCRYPTION_KEY")
 		if *keyFile != "" {
 			b, err := os.ReadFile(*keyFile)

@@ -33,14 +33,20 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	dir := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
 	workers := fs.Int("workers", 0, "face worker processes, photos at once (0 = one per core)")
+	faceModels := bindFaceModels(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fm, err := faceModels()
+	if err != nil {
+		fmt.Fprintln(stderr, "trackmatch:", err)
 		return 2
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "usage: trackmatch embed [--models DIR] [--workers N] PHOTO...")
 		return 2
 	}
-	pool, err := startFaceWorkers(ctx, *dir, *workers, slog.New(slog.NewTextHandler(stderr, nil)))
+	pool, err := startFaceWorkers(ctx, *dir, fm, *workers, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		fmt.Fprintln(stderr, "trackmatch:", err)
 		return 1

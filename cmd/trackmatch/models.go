@@ -24,10 +24,10 @@ func runModels(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	dir := &cfg.Models
 	if fs.NArg() != 1 || fs.Arg(0) != "verify" {
-		fmt.Fprintln(stderr, "usage: trackmatch models [--models DIR] verify")
+		fmt.Fprintln(stderr, "usage: trackmatch models [--models DIR] [--face-models dlib,mobilefacenet] verify")
 		return 2
 	}
-	if err := face.VerifyModels(*dir); err != nil {
+	if err := face.VerifyModelsFor(*dir, cfg.FaceModels); err != nil {
 		fmt.Fprintln(stderr, "trackmatch:", err)
 		return 1
 	}

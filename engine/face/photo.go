@@ -470,3 +470,15 @@ func (d *decodedPhoto) toPixels(box [4]int) image.Rectangle {
 		int(math.Ceil(float64(box[0]+box[2])*fx)), int(math.Ceil(float64(box[1]+box[3])*fy)))
 	return r.Intersect(image.Rect(0, 0, d.mat.Cols(), d.mat.Rows()))
 }
+
+// landmarksToPixels maps 5 landmarks (pixel centres of the whole oriented
+// photo) to pixels of mat.
+func (d *decodedPhoto) landmarksToPixels(lm []models.Point) [5][2]float64 {
+	fx := float64(d.mat.Cols()) / float64(d.width)
+	fy := float64(d.mat.Rows()) / float64(d.height)
+	var out [5][2]float64
+	for i := range min(len(lm), 5) {
+		out[i] = [2]float64{(float64(lm[i].X)+0.5)*fx - 0.5, (float64(lm[i].Y)+0.5)*fy - 0.5}
+	}
+	return out
+}

@@ -98,6 +98,10 @@ type PipelineConfig struct {
 	// the whole process's (ProcessCPU), which is exact where one photo is
 	// analysed at a time, as in a face worker.
 	CPUClock func() time.Duration
+	// MobileFaceNet, when set, also describes each face dlib found, from
+	// the same detection and landmarks (models.Face.MFN). The caller keeps
+	// and closes it.
+	MobileFaceNet *MobileFaceNet
 }
 
 // ProcessCPU returns the CPU time, user and system, the process has used.
@@ -120,6 +124,7 @@ type Pipeline struct {
 	cpu      func() time.Duration
 	slots    chan struct{}
 	stats    statsCounter
+	mfn      *MobileFaceNet
 }
 
 // NewPipeline returns a pipeline over embedder, which the caller keeps
@@ -166,6 +171,7 @@ func NewPipeline(embedder Embedder, cfg PipelineConfig) (*Pipeline, error) {
 		budget:   budget,
 		cpu:      clock,
 		slots:    make(chan struct{}, n),
+		mfn:      cfg.MobileFaceNet,
 	}, nil
 }
 
@@ -321,6 +327,11 @@ func (p *Pipeline) analyzeChecked(ctx context.Context, data []byte, info PhotoIn
 		}
 		mf.Quality = measureQuality(photo, mf.Box)
 		mf.Quality.Detector = p.steps[step].Name
+		if p.mfn != nil && len(mf.Landmarks) == 5 {
+			if mf.MFN, err = p.mfn.Describe(photo.mat, photo.landmarksToPixels(mf.Landmarks)); err != nil {
+				return nil, cost, err
+			}
+		}
 		a.Faces = append(a.Faces, mf)
 	}
 	a.Subject = SubjectRule(a.Faces, a.Width, a.Height)
@@ -526,4 +537,43 @@ func SubjectRule(faces []models.Face, w, h int) int {
 		}
 	}
 	return best
+}
+
+// DescribeFaces computes the MobileFaceNet descriptors of faces already
+// found in data, from their stored landmarks (pixel centres of the oriented
+// photo), without detecting again: what `trackmatch reembed` needs for
+// photos analysed before MobileFaceNet. The photo is decoded as Analyze
+// decodes it for the first detection step. A face without 5 landmarks gets
+// nil. Errors are Analyze's; EUNAVAILABLE when the pipeline has no
+// MobileFaceNet.
+func (p *Pipeline) DescribeFaces(ctx context.Context, data []byte, landmarks [][]models.Point) ([]*models.MFNDescriptor, error) {
+	if p.mfn == nil {
+		return nil, models.Errorf(models.EUNAVAILABLE, "MobileFaceNet is not loaded (--face-models)")
+	}
+	info, err := CheckPhoto(data, p.limits)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, models.Errorf(models.ECANCELED, "canceled while waiting to describe the faces: %v", context.Cause(ctx))
+	}
+	defer func() { <-p.slots }()
+	long := max(info.Width, info.Height)
+	photo, err := decodeChecked(data, info, decodeReduction(info, stepLong(p.steps[0], long)))
+	if err != nil {
+		return nil, err
+	}
+	defer photo.Close()
+	out := make([]*models.MFNDescriptor, len(landmarks))
+	for i, lm := range landmarks {
+		if len(lm) != 5 {
+			continue
+		}
+		if out[i], err = p.mfn.Describe(photo.mat, photo.landmarksToPixels(lm)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -67,8 +67,9 @@ func testModelsDir() string {
 // cache so that every shared photo is analysed once per run.
 type faceFixture struct {
 	emb   *DlibEmbedder
-	pipe  *Pipeline // shared photos only
-	other *Pipeline // synthesized photos
+	mfn   *MobileFaceNet // in pipe, not in other
+	pipe  *Pipeline      // shared photos only
+	other *Pipeline      // synthesized photos
 	mu    sync.Mutex
 	cache map[string]*cachedAnalysis
 }
@@ -92,6 +93,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if fixture.f != nil {
 		fixture.f.emb.Close()
+		fixture.f.mfn.Close()
 	}
 	os.Exit(code)
 }
@@ -110,19 +112,26 @@ func loadFixture(t testing.TB) *faceFixture {
 			fixture.err = err
 			return
 		}
-		f := &faceFixture{emb: emb, cache: map[string]*cachedAnalysis{}}
-		if f.pipe, err = NewPipeline(emb, PipelineConfig{}); err == nil {
+		mfn, err := NewMobileFaceNet(dir)
+		if err != nil {
+			emb.Close()
+			fixture.err = err
+			return
+		}
+		f := &faceFixture{emb: emb, mfn: mfn, cache: map[string]*cachedAnalysis{}}
+		if f.pipe, err = NewPipeline(emb, PipelineConfig{MobileFaceNet: mfn}); err == nil {
 			f.other, err = NewPipeline(emb, PipelineConfig{})
 		}
 		if err != nil {
 			emb.Close()
+			mfn.Close()
 			fixture.err = err
 			return
 		}
 		fixture.f = f
 	})
 	if fixture.err != nil {
-		t.Skipf("the dlib face models are not usable, skipping the face tests (%v)", fixture.err)
+		t.Skipf("the face models are not usable, skipping the face tests (%v)", fixture.err)
 	}
 	return fixture.f
 }

@@ -29,12 +29,24 @@ const maxFrame = DefaultMaxPhotoBytes + 1<<20
 // workerRequest asks a worker to analyse one photo.
 type workerRequest struct {
 	Photo []byte
+	// Describe asks for the MobileFaceNet descriptors of the faces whose
+	// landmarks are given (Pipeline.DescribeFaces), not an analysis.
+	Describe  bool
+	Landmarks [][]models.Point
+}
+
+// optionalMFN is one face's descriptor in a response; gob cannot carry a
+// nil pointer in a slice.
+type optionalMFN struct {
+	OK bool
+	D  models.MFNDescriptor
 }
 
 // workerResponse is a worker's answer to one request.
 type workerResponse struct {
 	Ready    bool // the first frame: the worker has loaded its models
 	Analysis *models.PhotoAnalysis
+	MFN      []optionalMFN // the answer to a Describe request
 	Cost     PhotoCost
 	Code     string // a models error code when the analysis failed
 	Message  string
@@ -93,6 +105,9 @@ type WorkerConfig struct {
 	// 0 for none. A photo that needs more fails alone: the worker dies and
 	// is replaced.
 	MemoryLimit int64
+	// FaceModels are the face models to run (ParseFaceModels); nil runs
+	// DefaultFaceModels.
+	FaceModels []string
 }
 
 // DefaultWorkerMemoryLimit is the address space a face worker may use. A
@@ -102,7 +117,7 @@ type WorkerConfig struct {
 const DefaultWorkerMemoryLimit = 3 << 30
 
 // ServeWorker is a face worker's main loop: it limits its own memory, loads
-// one dlib recognizer, says it is ready, then answers requests from in on
+// one dlib recognizer (and MobileFaceNet unless cfg.FaceModels leaves it out), says it is ready, then answers requests from in on
 // out until in ends (nil) or dlib or OpenCV fail (an error, after the
 // answer saying so). It is called by the binary's worker mode, never by a
 // server process.
@@ -128,6 +143,15 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, cfg WorkerCon
 	defer emb.Close()
 	pcfg := cfg.Pipeline
 	pcfg.Concurrency = 1
+	if fm := cfg.FaceModels; fm == nil || HasFaceModel(fm, MobileFaceNetModel) {
+		mfn, err := NewMobileFaceNet(cfg.ModelsDir)
+		if err != nil {
+			_ = send(workerResponse{Code: models.EUNAVAILABLE, Message: err.Error(), Fatal: true})
+			return err
+		}
+		defer mfn.Close()
+		pcfg.MobileFaceNet = mfn
+	}
 	pipe, err := NewPipeline(emb, pcfg)
 	if err != nil {
 		_ = send(workerResponse{Code: models.EUNAVAILABLE, Message: err.Error(), Fatal: true})
@@ -145,7 +169,13 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, cfg WorkerCon
 			}
 			return fmt.Errorf("face worker: read request: %w", err)
 		}
-		resp, fatal := analyzeForServer(ctx, pipe, req.Photo)
+		var resp workerResponse
+		var fatal error
+		if req.Describe {
+			resp, fatal = describeForServer(ctx, pipe, req.Photo, req.Landmarks)
+		} else {
+			resp, fatal = analyzeForServer(ctx, pipe, req.Photo)
+		}
 		if err := send(resp); err != nil {
 			return err
 		}
@@ -153,6 +183,22 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, cfg WorkerCon
 			return fatal
 		}
 	}
+}
+
+// describeForServer answers a Describe request as analyzeForServer
+// answers an analysis.
+func describeForServer(ctx context.Context, pipe *Pipeline, photo []byte, landmarks [][]models.Point) (workerResponse, error) {
+	ds, err := pipe.DescribeFaces(ctx, photo, landmarks)
+	if err == nil {
+		resp := workerResponse{MFN: make([]optionalMFN, len(ds))}
+		for i, d := range ds {
+			if d != nil {
+				resp.MFN[i] = optionalMFN{OK: true, D: *d}
+			}
+		}
+		return resp, nil
+	}
+	return failedForServer(err, 0)
 }
 
 // analyzeForServer analyses one photo and turns the outcome into a
@@ -164,15 +210,23 @@ func analyzeForServer(ctx context.Context, pipe *Pipeline, photo []byte) (worker
 	if err == nil {
 		return workerResponse{Analysis: a, Cost: cost}, nil
 	}
+	resp, fatal := failedForServer(err, time.Since(start))
+	resp.Cost = cost
+	return resp, fatal
+}
+
+// failedForServer turns a failure into a response: a *models.Error is
+// the photo's fault; any other came from dlib or OpenCV, and the worker
+// must exit (fatal).
+func failedForServer(err error, took time.Duration) (workerResponse, error) {
 	var me *models.Error
 	if errors.As(err, &me) {
-		return workerResponse{Code: me.Code, Message: me.Message, Cost: cost}, nil
+		return workerResponse{Code: me.Code, Message: me.Message}, nil
 	}
-	fatal := fmt.Errorf("face analysis failed after %s: %w", time.Since(start).Round(time.Millisecond), err)
+	fatal := fmt.Errorf("face analysis failed after %s: %w", took.Round(time.Millisecond), err)
 	return workerResponse{
 		Code:    models.EUNREADABLE,
 		Message: "the photo could not be analysed: the face detector failed on it; send another photo of the child",
-		Cost:    cost,
 		Fatal:   true,
 	}, fatal
 }

@@ -226,12 +226,57 @@ func (p *WorkerPool) Analyze(ctx context.Context, data []byte) (*models.PhotoAna
 	if _, err := CheckPhoto(data, p.cfg.Limits); err != nil {
 		return nil, err
 	}
+	resp, err := p.roundTrip(ctx, workerRequest{Photo: data}, true)
+	if err != nil {
+		return nil, err
+	}
+	a := resp.Analysis
+	if a == nil {
+		return nil, fmt.Errorf("face worker answered without an analysis")
+	}
+	if a.Faces == nil { // gob does not keep an empty slice
+		a.Faces = []models.Face{}
+	}
+	return a, nil
+}
+
+// DescribeFaces has a worker compute the MobileFaceNet descriptors of
+// faces already found in a stored photo, from their landmarks (in pixels of
+// the oriented photo), without detecting again: one descriptor per face,
+// nil for a face without 5 landmarks. Errors are Analyze's; EUNAVAILABLE
+// when the workers run without MobileFaceNet.
+func (p *WorkerPool) DescribeFaces(ctx context.Context, data []byte, landmarks [][]models.Point) ([]*models.MFNDescriptor, error) {
+	if _, err := CheckPhoto(data, p.cfg.Limits); err != nil {
+		return nil, err
+	}
+	if landmarks == nil {
+		landmarks = [][]models.Point{}
+	}
+	resp, err := p.roundTrip(ctx, workerRequest{Photo: data, Landmarks: landmarks, Describe: true}, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.MFN) != len(landmarks) {
+		return nil, fmt.Errorf("face worker answered %d descriptors for %d faces", len(resp.MFN), len(landmarks))
+	}
+	out := make([]*models.MFNDescriptor, len(landmarks))
+	for i, d := range resp.MFN {
+		if d.OK {
+			out[i] = &d.D
+		}
+	}
+	return out, nil
+}
+
+// roundTrip sends req to an idle worker and returns its answer; count says
+// whether the answer feeds Stats (an analysis does).
+func (p *WorkerPool) roundTrip(ctx context.Context, req workerRequest, count bool) (workerResponse, error) {
 	var w *worker
 	select {
 	case <-p.closed:
-		return nil, models.Errorf(models.EUNAVAILABLE, "face analysis is shutting down")
+		return workerResponse{}, models.Errorf(models.EUNAVAILABLE, "face analysis is shutting down")
 	case <-ctx.Done():
-		return nil, models.Errorf(models.ECANCELED, "canceled while waiting to analyse the photo: %v", context.Cause(ctx))
+		return workerResponse{}, models.Errorf(models.ECANCELED, "canceled while waiting to analyse the photo: %v", context.Cause(ctx))
 	case w = <-p.idle:
 	}
 	type result struct {
@@ -240,7 +285,7 @@ func (p *WorkerPool) Analyze(ctx context.Context, data []byte) (*models.PhotoAna
 	}
 	answer := make(chan result, 1)
 	go func() {
-		if err := writeFrame(w.in, workerRequest{Photo: data}); err != nil {
+		if err := writeFrame(w.in, req); err != nil {
 			answer <- result{err: err}
 			return
 		}
@@ -256,35 +301,30 @@ func (p *WorkerPool) Analyze(ctx context.Context, data []byte) (*models.PhotoAna
 			// The worker died on this photo: a crash in dlib or OpenCV, or
 			// its memory limit.
 			p.replace(w, "died analysing a photo")
-			return nil, models.Errorf(models.EUNREADABLE, "the photo could not be analysed: the face analysis failed on it; send another photo of the child")
+			return workerResponse{}, models.Errorf(models.EUNREADABLE, "the photo could not be analysed: the face analysis failed on it; send another photo of the child")
 		}
-		p.stats.add(r.resp.Analysis, r.resp.Cost)
+		if count {
+			p.stats.add(r.resp.Analysis, r.resp.Cost)
+		}
 		if r.resp.Fatal {
 			p.replace(w, "dlib or OpenCV failed")
 		} else {
 			p.idle <- w
 		}
 		if r.resp.Code != "" {
-			return nil, models.Errorf(r.resp.Code, "%s", r.resp.Message)
+			return workerResponse{}, models.Errorf(r.resp.Code, "%s", r.resp.Message)
 		}
-		a := r.resp.Analysis
-		if a == nil {
-			return nil, fmt.Errorf("face worker answered without an analysis")
-		}
-		if a.Faces == nil { // gob does not keep an empty slice
-			a.Faces = []models.Face{}
-		}
-		return a, nil
+		return r.resp, nil
 	case <-timer.C:
 		p.replace(w, "timed out")
-		return nil, models.Errorf(models.EUNAVAILABLE, "analysing the photo took longer than %s; try again later", p.cfg.Timeout)
+		return workerResponse{}, models.Errorf(models.EUNAVAILABLE, "analysing the photo took longer than %s; try again later", p.cfg.Timeout)
 	case <-ctx.Done():
 		// dlib cannot be interrupted: give the worker up rather than keep
 		// it busy for a caller who has gone.
 		p.replace(w, "request canceled")
-		return nil, models.Errorf(models.ECANCELED, "canceled during face analysis: %v", context.Cause(ctx))
+		return workerResponse{}, models.Errorf(models.ECANCELED, "canceled during face analysis: %v", context.Cause(ctx))
 	case <-p.closed:
-		return nil, models.Errorf(models.EUNAVAILABLE, "face analysis is shutting down")
+		return workerResponse{}, models.Errorf(models.EUNAVAILABLE, "face analysis is shutting down")
 	}
 }
 
