@@ -258,11 +258,21 @@ func (s *Service) comparePair(scorer *Scorer, a *models.Child, af []childFace, b
 // two photos and the child's age in the earlier one.
 func compareFaces(scorer *Scorer, a *models.Child, af []childFace, b *models.Child, bf []childFace) FieldComparison {
 	best, bi, bj := -1.0, -1, -1
+	var bestDlib, bestMFN float64
 	for i := range af {
 		for j := range bf {
 			d := af[i].desc.Distance(bf[j].desc)
-			if best < 0 || d < best {
-				best, bi, bj = d, i, j
+			m := -1.0 // a side without a MobileFaceNet descriptor: dlib alone
+			if af[i].mfn != nil && bf[j].mfn != nil {
+				m = af[i].mfn.CosineDistance(bf[j].mfn)
+			}
+			fd := d
+			if m >= 0 {
+				years, _ := photoGap(a, af[i].takenOn, b, bf[j].takenOn)
+				fd = scorer.fusion.Distance(d, m, years)
+			}
+			if best < 0 || fd < best {
+				best, bi, bj, bestDlib, bestMFN = fd, i, j, d, m
 			}
 		}
 	}
@@ -270,7 +280,11 @@ func compareFaces(scorer *Scorer, a *models.Child, af []childFace, b *models.Chi
 		return scorer.FaceComparison(-1, -1, -1, false)
 	}
 	years, ageEarlier := photoGap(a, af[bi].takenOn, b, bf[bj].takenOn)
-	return scorer.FaceComparison(best, years, ageEarlier, true)
+	c := scorer.FaceComparison(best, years, ageEarlier, true)
+	if bestMFN >= 0 {
+		c.Detail += fmt.Sprintf(" (both face models: dlib distance %.2f, MobileFaceNet cosine distance %.2f, read together as %.2f on dlib's scale)", bestDlib, bestMFN, best)
+	}
+	return c
 }
 
 // photoGap returns the years between two photos (-1 when a date is unknown)

@@ -24,6 +24,9 @@ type Scorer struct {
 	// faceWeights are each face group's band weights, nearest first, for
 	// interpolating at a pair's distance.
 	faceWeights map[string][]float64
+	// fusion folds MobileFaceNet's distance into dlib's scale, where the
+	// face bands were measured (FaceFusion.Distance).
+	fusion FaceFusion
 	// gallery and rate are the gallery size and match rate of ForGallery
 	// (0 and DefaultMatchRate until set).
 	gallery int
@@ -71,6 +74,7 @@ func NewScorer(p models.Params) (*Scorer, error) {
 		bands:        bands,
 		rate:         DefaultMatchRate,
 		calib:        models.Calibration{Slope: 1},
+		fusion:       DefaultFaceFusion(),
 	}
 	if p.Calibration != nil {
 		s.calib = *p.Calibration

@@ -1226,11 +1226,13 @@ func TestAPIRateLimitFlags(t *testing.T) {
 func TestAPIChangesDuringPhotoUpload(t *testing.T) {
 	a := newAPISession(t, serverOptions{Args: apiRoomyRate})
 	id := a.create(t, "record", map[string]any{"kind": "found", "names": []string{"Kavya"}})
-	// duringUpload starts an upload of a photo to the record, runs change
-	// while the upload is in flight, and returns the upload's answer.
-	duringUpload := func(change func()) response {
+	// duringUpload starts an upload of photo to the record, runs change
+	// while the upload is in flight, and returns the upload's answer. Each
+	// upload sends a photo the record does not hold yet: the same bytes a
+	// second time answer at once, without an analysis to overlap.
+	duringUpload := func(photo string, change func()) response {
 		done := make(chan response, 1)
-		body, ct := multipartBody(t, a.photo(t, "amy/amy3.png"))
+		body, ct := multipartBody(t, a.photo(t, photo))
 		go func() {
 			r, err := a.sendBody(t, "POST", "/v1/children/"+id+"/photos", portalKey, ct, body, false, false)
 			if err != nil {
@@ -1250,7 +1252,7 @@ func TestAPIChangesDuringPhotoUpload(t *testing.T) {
 	}
 	for round := range 3 {
 		name := fmt.Sprintf("Kavya Round%d", round)
-		r := duringUpload(func() {
+		r := duringUpload(fmt.Sprintf("amy/amy%d.png", round+1), func() {
 			body := map[string]any{"kind": "found", "names": []string{name}}
 			a.remember(body)
 			if r := a.JSON(t, "PUT", "/v1/children/"+id, portalKey, body); r.Status != http.StatusOK {
@@ -1266,7 +1268,7 @@ func TestAPIChangesDuringPhotoUpload(t *testing.T) {
 			t.Errorf("round %d: names %v after the upload, want the acknowledged update %q", round, c.Names, name)
 		}
 	}
-	r := duringUpload(func() {
+	r := duringUpload("amy/amy4.png", func() {
 		if r := a.Do(t, "DELETE", "/v1/children/"+id, portalKey, "", nil); r.Status != http.StatusNoContent {
 			t.Fatalf("delete: %d %s", r.Status, r.Body)
 		}
