@@ -86,7 +86,16 @@ func (s *Server) listChildren(c *gin.Context) error {
 	}
 	portal := callerRole(c) == RolePortal
 	if portal && (f.Kind == "" || f.ExternalRef == "") {
-		return models.Errorf(models.EFORBIDDEN, "a portal key may only look a record up by kind and external_ref")
+		// The route is the portal's too, but only as a lookup of its own
+		// reference: a request that would list is invalid for it.
+		e := &models.Error{Code: models.EINVALID, Message: "a portal key may only look a record up by kind and external_ref"}
+		if f.Kind == "" {
+			e.Fields = append(e.Fields, models.FieldError{Field: "kind", Message: "required for a portal key"})
+		}
+		if f.ExternalRef == "" {
+			e.Fields = append(e.Fields, models.FieldError{Field: "external_ref", Message: "required for a portal key"})
+		}
+		return e
 	}
 	cs, next, err := s.children.ListChildren(c.Request.Context(), f)
 	if err != nil {

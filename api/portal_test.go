@@ -74,7 +74,7 @@ func TestListChildren(t *testing.T) {
 		t.Errorf("a portal lookup carries personal data: %s", r.body)
 	}
 	for _, q := range []string{"", "?external_ref=FIR-2026-0042", "?kind=missing", "?kind=missing&state=Bihar"} {
-		wantError(t, h.do(request{method: "GET", path: "/v1/children" + q, key: portalKey}), http.StatusForbidden, models.EFORBIDDEN)
+		wantError(t, h.do(request{method: "GET", path: "/v1/children" + q, key: portalKey}), http.StatusUnprocessableEntity, models.EINVALID)
 	}
 	for _, q := range []string{"kind=both", "status=lost", "state=" + strings.Repeat("s", 201), "external_ref=" + strings.Repeat("r", 201),
 		"created_since=yesterday", "updated_since=2026-13-01", "limit=0", "limit=501", "cursor=bogus"} {

@@ -102,7 +102,7 @@ func (s *Server) routes() []route {
 		{
 			method: http.MethodGet, path: "/v1/children", op: "listChildren",
 			summary: "List records in creation order, filtered, one page at a time (a page scans at most 5,000 records, so it may be short with a next_cursor). " +
-				"Investigator and admin keys get whole records (children). A portal key must give kind and external_ref (403 otherwise) and gets only ids, reference and status (refs).",
+				"Investigator and admin keys get whole records (children). A portal key must give kind and external_ref (422 otherwise) and gets only ids, reference and status (refs).",
 			roles: everyone, action: "read",
 			query: []queryParam{
 				{name: "kind", desc: "missing or found; both when absent", enum: []string{string(models.KindMissing), string(models.KindFound)}},
@@ -116,7 +116,7 @@ func (s *Server) routes() []route {
 				cursorParam(),
 			},
 			ok:     []okResponse{{status: 200, body: childrenView{}}},
-			errs:   []int{403},
+			errs:   []int{422},
 			handle: s.listChildren,
 		},
 		{

@@ -202,7 +202,7 @@ func TestAPIPortalRoutes(t *testing.T) {
 		}
 		for _, q := range []string{"", "kind=found", "external_ref=CCI-P-1", "state=Kerala&kind=found"} {
 			_, r := a.list(t, portalKey, q)
-			wantError(t, "portal listing "+q, r, http.StatusForbidden, "forbidden")
+			wantError(t, "portal listing "+q, r, http.StatusUnprocessableEntity, "invalid")
 		}
 		for _, q := range []string{"kind=all", "status=lost", "created_since=monday", "limit=0", "limit=501", "cursor=!!!", "cursor=" + strings.Repeat("A", 40),
 			"district=" + strings.Repeat("d", 201)} {
@@ -352,7 +352,7 @@ func TestAPIPortalRoutes(t *testing.T) {
 		var au apiAudit
 		r.JSON(t, &au)
 		want := map[string]bool{
-			"read /v1/children 200": false, "read /v1/children 403": false, "export /v1/decisions 200": false,
+			"read /v1/children 200": false, "read /v1/children 422": false, "export /v1/decisions 200": false,
 			"export /v1/decisions.csv 200": false, "export /v1/matches.csv 200": false, "read /v1/matches 200": false,
 			"delete /v1/photos/:id 204": false, "read /v1/jobs 200": false,
 		}
