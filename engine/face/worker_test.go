@@ -220,7 +220,10 @@ var fuzzPool struct {
 // workerSeeds are valid images of every kind the pipeline accepts: sizes 1
 // to 64 px, aspect ratios up to 1:5000, 8- and 16-bit, palette, grey with
 // alpha, progressive JPEG, EXIF orientations 1-8 and a malformed EXIF
-// segment, lossy and lossless WebP, and an animated WebP header.
+// segment, lossy and lossless WebP, and an animated WebP header. CMYK
+// JPEGs, which no encoder linked here writes, are seed files in
+// testdata/fuzz/FuzzWorkerAnalyze (made with ImageMagick's convert
+// -colorspace CMYK, plain and progressive).
 func workerSeeds(t testing.TB) [][]byte {
 	var seeds [][]byte
 	for _, sz := range []image.Point{{1, 1}, {9, 9}, {20, 20}, {33, 47}, {64, 64}, {1, 5000}, {5000, 1}, {20, 4000}, {60, 5000}, {120, 5000}} {
