@@ -2,16 +2,12 @@ package benchmarks
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/trackmatch/trackmatch/engine"
@@ -138,59 +134,30 @@ func measureVariant(ctx context.Context, a engine.PhotoAnalyzer, photos [][]byte
 // time. A photo refused other than for showing no face is an error.
 func analyzeAll(ctx context.Context, a engine.PhotoAnalyzer, photos [][]byte, workers int) (time.Duration, error) {
 	start := time.Now()
-	next := make(chan []byte)
-	errs := make(chan error, 2*workers)
-	var wg sync.WaitGroup
-	for range 2 * workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range next {
-				if _, err := a.Analyze(ctx, p); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	for _, p := range photos {
-		next <- p
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	err := forEachParallel(ctx, len(photos), 2*workers, func(ctx context.Context, i int) error {
+		_, err := a.Analyze(ctx, photos[i])
+		return err
+	})
+	if err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
 }
 
 // readPhotoSet reads the people's photos listed in dir/MANIFEST.csv
-// (identities starting with "_" are special cases and left out), n of
-// them cycling through the set, or every one once for n = 0.
+// (readEnrolPhotos) that the service accepts, n of them cycling through the
+// set, or every one once for n = 0.
 func readPhotoSet(dir string, n int) ([][]byte, error) {
-	f, err := os.Open(filepath.Join(dir, "MANIFEST.csv"))
+	set, err := readEnrolPhotos(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("read %s/MANIFEST.csv: %w", dir, err)
-	}
 	var photos [][]byte
-	for _, r := range rows[1:] {
-		if len(r) < 2 || strings.HasPrefix(r[1], "_") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, r[0]))
-		if err != nil {
-			return nil, err
-		}
-		if _, err := face.CheckPhoto(b, face.PhotoLimits{}); err != nil {
+	for _, p := range set {
+		if _, err := face.CheckPhoto(p.data, face.PhotoLimits{}); err != nil {
 			continue // not a photo the service accepts
 		}
-		photos = append(photos, b)
+		photos = append(photos, p.data)
 	}
 	if len(photos) == 0 {
 		return nil, fmt.Errorf("no photos in %s", dir)
