@@ -421,7 +421,7 @@ func (g *Generator) missing(p *person, on time.Time) models.Child {
 		c.HeightCM = g.height(p, a, 5, 5)
 	}
 	if p.father != "" && g.chance(0.8) {
-		c.Guardians = []string{p.father}
+		c.Guardians = []models.Guardian{{Name: p.father, Relation: models.RelationFather}}
 	}
 	if p.lang != "" && g.chance(0.7) {
 		c.Languages = []string{p.lang}
