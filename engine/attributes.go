@@ -527,8 +527,8 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// foldLabel folds a language, state or district name for lookup: Unicode
-// NFKC, Latin accents dropped, lower case, "&" read as "and", full stops
+// foldLabel folds a language name for lookup (places fold through
+// models/places): Unicode NFKC, Latin accents dropped, lower case, "&" read as "and", full stops
 // dropped ("U.P." is "up"), other punctuation as space, spaces collapsed.
 func foldLabel(s string) string {
 	s = norm.NFKD.String(s)

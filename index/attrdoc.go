@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/places"
 )
 
 // Index fields. Names and marks are indexed in one field per partition
@@ -176,11 +177,15 @@ func attrDoc(c *models.Child) map[string]interface{} {
 		d[attrPrefixMarks+p] = c.Marks
 		d[attrFieldMarks] = c.Marks
 	}
-	if c.Place.State != "" {
-		d[attrFieldState] = c.Place.State
+	// The place as models/places resolves it (codes and old names read,
+	// a state inferred from the district or text), as queries and the
+	// scorer resolve theirs.
+	place := places.Resolve(c.Place)
+	if place.State != "" {
+		d[attrFieldState] = place.State
 	}
-	if c.Place.District != "" {
-		d[attrFieldDistrict] = c.Place.District
+	if place.District != "" {
+		d[attrFieldDistrict] = place.District
 	}
 	if lo, hi, ref, ok := birthYears(c); ok {
 		years := make([]string, 0, hi-lo+1+2*ageMaxTolerance)

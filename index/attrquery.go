@@ -11,6 +11,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/places"
 	"github.com/trackmatch/trackmatch/models/names"
 )
 
@@ -233,7 +234,8 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	}
 	lo, hi, ref, ageKnown := birthYears(q)
 	cq.ageKnown, cq.birthLo, cq.birthHi, cq.birthRef = ageKnown, lo, hi, ref
-	cq.district, cq.state = placeTerm(q.Place.District), placeTerm(q.Place.State)
+	place := places.Resolve(q.Place)
+	cq.district, cq.state = place.DistrictKey(), place.StateKey()
 	parts := queryPartitions(q)
 
 	var gate, should []query.Query
@@ -421,7 +423,7 @@ func (cq candidateQuery) reasons(fields map[string]interface{}) map[string][]str
 		{attrFieldState, ReasonState, cq.state},
 	} {
 		for _, v := range storedStrings(fields[f.field]) {
-			if t := placeTerm(v); t != "" && t == f.want {
+			if t := places.Key(v); t != "" && t == f.want {
 				add(f.reason, t)
 			}
 		}
