@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // Relative is a real father's or husband's name as an election affidavit
@@ -63,14 +64,18 @@ func LoadRelatives(path string) ([]Relative, error) {
 }
 
 // givenWord is the given name of a written name: its first word of more
-// than two letters, without titles in brackets ("(Late).R.Chandramohan" is
-// "Chandramohan", "A . ARAVIND" is "ARAVIND").
+// than two letters that the name engine keeps (titles such as "Late",
+// "Sri", "स्वर्गीय" and relation markers dropped): "(Late).R.Chandramohan"
+// is "Chandramohan", "A . ARAVIND" is "ARAVIND".
 func givenWord(s string) string {
 	if i := strings.LastIndexAny(s, ")）"); i >= 0 {
 		s = s[i+1:]
 	}
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '.' || r == ',' || r == '।' }) {
-		if len([]rune(w)) > 2 {
+		if strings.HasPrefix(w, "स्वर्गीय") { // "late", also with a visarga the name lists lack
+			continue
+		}
+		if len([]rune(w)) > 2 && len(names.Tokens(w)) > 0 && len(names.Tokens(w+" x")) > 1 {
 			return w
 		}
 	}
