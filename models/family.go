@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -41,6 +42,10 @@ type Guardian struct {
 	Relation Relation `json:"relation,omitempty"`
 }
 
+// errGuardianShape is the error of a guardian that is neither a name nor
+// an object with a name and a relation.
+var errGuardianShape = errors.New("a guardian must be a name or an object with name and relation")
+
 // UnmarshalJSON reads a guardian as an object or, as records written
 // before relations were kept, as a plain name (relation unknown).
 func (g *Guardian) UnmarshalJSON(b []byte) error {
@@ -48,7 +53,7 @@ func (g *Guardian) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("guardian: %w", err)
+			return errGuardianShape
 		}
 		*g = Guardian{Name: s}
 		return nil
@@ -56,7 +61,7 @@ func (g *Guardian) UnmarshalJSON(b []byte) error {
 	type plain Guardian
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("guardian: %w", err)
+		return errGuardianShape
 	}
 	*g = Guardian(p)
 	return nil

@@ -99,3 +99,12 @@ func TestClothingVocabulary(t *testing.T) {
 		t.Errorf("Devanagari read %+v", d)
 	}
 }
+
+func TestGuardianRefusesOtherShapes(t *testing.T) {
+	for _, b := range []string{`{"guardians":[1]}`, `{"guardians":[["a"]]}`, `{"guardians":[{"name":1}]}`} {
+		var c Child
+		if err := json.Unmarshal([]byte(b), &c); err == nil || !strings.Contains(err.Error(), "guardian must be") {
+			t.Errorf("%s: err %v, want the guardian's shape named", b, err)
+		}
+	}
+}
