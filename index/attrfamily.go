@@ -71,7 +71,7 @@ func addFamilyFields(d map[string]interface{}, c *models.Child, p string) {
 }
 
 // familyGate returns the clauses of q's guardians' names and home village
-// in parts: they join the name gate, so that a parent's rare name or the
+// and police station in parts: they join the name gate, so that a parent's rare name or the
 // village brings a candidate in even when the child's own name is missing
 // or common. Their terms are bounded like the name terms.
 func familyGate(q *models.Child, parts []string) []query.Query {
@@ -106,8 +106,10 @@ func familyGate(q *models.Child, parts []string) []query.Query {
 	}
 	add(gs, attrPrefixGuardName, attrPrefixGuardPhon, boostGuardFolded, boostGuardPhonetic, false)
 	var home []string
-	if q.Home.Village != "" {
-		home = append(home, q.Home.Village)
+	for _, h := range []string{q.Home.Village, q.Home.PoliceStation} {
+		if h != "" {
+			home = append(home, h)
+		}
 	}
 	add(home, attrPrefixVillage, attrPrefixVillPhon, boostVillFolded, boostVillPhonetic, true)
 	return out
