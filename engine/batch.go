@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/trackmatch/trackmatch/models"
@@ -130,15 +129,15 @@ type ParamsStore interface {
 
 // BatchStore is what the re-scoring job needs from storage besides the
 // Service's stores: records in id order, a record's matches, batched match
-// writes, jobs and parameters.
+// score merges (which keep decisions), jobs and parameters.
 type BatchStore interface {
 	JobStore
 	ParamsStore
 	ChildLister
+	GetChild(ctx context.Context, id string) (models.Child, error)
 	CountChildren(ctx context.Context, kind models.Kind) (int, error)
 	MatchesForChild(ctx context.Context, childID string) ([]models.Match, error)
-	GetMatch(ctx context.Context, id string) (models.Match, error)
-	PutMatches(ctx context.Context, ms []models.Match) error
+	MergeMatchScores(ctx context.Context, ms []models.Match, dropBelow float64) (removed int, err error)
 	ListMatches(ctx context.Context, f models.MatchFilter) ([]models.Match, string, error)
 }
 
@@ -171,10 +170,14 @@ type RescoreOptions struct {
 	CacheRecords int
 	// SinceMargin is DefaultSinceMargin unless set; negative for none.
 	SinceMargin time.Duration
-	// MaxYield is the longest the job pauses, between two steps, while
-	// interactive calls (through Rescorer.Interactive) are in flight
-	// (DefaultMaxYield); negative for no pausing.
+	// MaxYield, when set and Priority is nil, gives the job a Priority of
+	// its own pausing at most this long (negative for no pausing), which
+	// the Service's calls do not reach: for measurements. Zero takes the
+	// Service's Priority.
 	MaxYield time.Duration
+	// Priority is shared with the Service (ServiceDeps.Priority), which
+	// counts its interactive calls; nil takes the Service's.
+	Priority *Priority
 	// NoReestimate turns off re-estimating the parameters from
 	// investigators' decisions at the start of a run.
 	NoReestimate bool
@@ -216,10 +219,6 @@ func (o RescoreOptions) withDefaults() RescoreOptions {
 	if o.CacheRecords == 0 {
 		o.CacheRecords = DefaultCacheRecords
 	}
-	if o.MaxYield == 0 {
-		o.MaxYield = DefaultMaxYield
-	}
-	o.MaxYield = max(o.MaxYield, 0)
 	if o.SinceMargin == 0 {
 		o.SinceMargin = DefaultSinceMargin
 	}
@@ -242,10 +241,12 @@ var (
 	errShutdown    = errors.New("shutting down")
 )
 
-// Rescorer runs re-scoring jobs, one at a time, in the background. It
-// implements the API's job service, and its DecideMatch is the Service's
-// serialised with the job's match writes, so that a decision made while a
-// job runs is never overwritten. Safe for concurrent use.
+// Rescorer runs re-scoring jobs, one at a time, in the background, and
+// implements the API's job service. It ranks and scores through the
+// Service's exported methods, writes scores with the store's
+// MergeMatchScores (so a decision made while it runs is never overwritten)
+// and makes way for interactive calls through the Priority it shares with
+// the Service. Safe for concurrent use.
 type Rescorer struct {
 	svc   *Service
 	store BatchStore
@@ -257,10 +258,7 @@ type Rescorer struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	writeMu sync.Mutex // held while the job merges and writes matches, and by DecideMatch
-
-	interactive   atomic.Int64 // interactive calls in flight (Interactive)
-	unpausedUntil atomic.Int64 // unix ns before which yield does not pause
+	priority *Priority // the job pauses for interactive calls
 }
 
 // activeJob is the job a Rescorer is running. job is guarded by Rescorer.mu.
@@ -273,7 +271,14 @@ type activeJob struct {
 // NewRescorer returns a Rescorer scoring with svc and writing to store.
 func NewRescorer(svc *Service, store BatchStore, opt RescoreOptions) *Rescorer {
 	opt = opt.withDefaults()
-	return &Rescorer{svc: svc, store: store, opt: opt, log: opt.Logger}
+	switch {
+	case opt.Priority != nil:
+	case opt.MaxYield != 0:
+		opt.Priority = NewPriority(opt.MaxYield)
+	default:
+		opt.Priority = svc.Priority()
+	}
+	return &Rescorer{svc: svc, store: store, opt: opt, log: opt.Logger, priority: opt.Priority}
 }
 
 // Options returns the options in effect, defaults filled in.
@@ -458,19 +463,6 @@ func (r *Rescorer) Close() error {
 	return nil
 }
 
-// ListMatches returns the review queue (Service.ListMatches).
-func (r *Rescorer) ListMatches(ctx context.Context, f models.MatchFilter) ([]models.Match, string, error) {
-	return r.svc.ListMatches(ctx, f)
-}
-
-// DecideMatch records a decision (Service.DecideMatch) between two of the
-// job's writes, never during one.
-func (r *Rescorer) DecideMatch(ctx context.Context, id string, d models.Decision) (*models.Match, error) {
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
-	return r.svc.DecideMatch(ctx, id, d)
-}
-
 // update applies fn to the running job's state under the lock.
 func (r *Rescorer) update(a *activeJob, fn func(j *models.Job)) models.Job {
 	r.mu.Lock()
@@ -614,8 +606,8 @@ func (c *recordCache) get(ctx context.Context, id string) (*models.Child, error)
 
 // newPass decides whether the run is full or incremental.
 func (r *Rescorer) newPass(ctx context.Context, j models.Job) (*pass, error) {
-	p := &pass{r: r, scorer: r.svc.galleryScorer(models.KindFound), full: true,
-		found: recordCache{limit: r.opt.CacheRecords, byID: map[string]*models.Child{}, load: r.svc.store.GetChild}}
+	p := &pass{r: r, scorer: r.svc.GalleryScorer(models.KindFound), full: true,
+		found: recordCache{limit: r.opt.CacheRecords, byID: map[string]*models.Child{}, load: r.store.GetChild}}
 	last, err := r.lastDone(ctx, j.ID)
 	if err != nil {
 		return nil, err
@@ -680,7 +672,7 @@ func (p *pass) reverseSearch(ctx context.Context) error {
 	for range p.r.opt.Workers {
 		wg.Go(func() {
 			for f := range work {
-				ids, err := p.r.svc.candidateIDs(ctx, f, childFaces(f), p.r.opt.Pool)
+				ids, err := p.r.svc.CandidateIDs(ctx, f, p.r.opt.Pool)
 				if err == nil {
 					var ms []models.Match
 					ms, err = p.r.store.MatchesForChild(ctx, f.ID)
@@ -899,10 +891,9 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 	for i := range stored {
 		old[stored[i].FoundID] = &stored[i]
 	}
-	faces := childFaces(m)
 	var ids []string
 	if p.changed(m) {
-		ids, err = r.svc.candidateIDs(ctx, m, faces, r.opt.Pool)
+		ids, err = r.svc.CandidateIDs(ctx, m, r.opt.Pool)
 		if err != nil {
 			res.err = fmt.Errorf("candidates of %s: %w", m.ID, err)
 			return res
@@ -912,7 +903,7 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 		}
 	}
 	ids = append(ids, p.extra[m.ID]...)
-	r.yield(ctx)
+	r.priority.Yield(ctx)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	res.tally.PairsSkipped = len(old)
@@ -928,7 +919,7 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 			return res
 		}
 		if i%yieldEvery == yieldEvery-1 {
-			r.yield(ctx)
+			r.priority.Yield(ctx)
 		}
 		f, err := p.found.get(ctx, id)
 		if models.ErrorCode(err) == models.ENOTFOUND {
@@ -941,7 +932,7 @@ func (p *pass) process(ctx context.Context, m *models.Child) childResult {
 		if f.Kind != models.KindFound {
 			continue
 		}
-		ps := r.svc.scoreLoaded(p.scorer, m, faces, f)
+		ps := r.svc.ScoreWith(p.scorer, m, f)
 		res.tally.PairsScored++
 		prev := old[id]
 		if prev != nil {
@@ -1023,8 +1014,7 @@ const rivalFloor = 1e-3
 // f and, when it matters, the weights of its own other candidates.
 func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]Rival, error) {
 	r := p.r
-	ff := childFaces(f)
-	ids, err := r.svc.candidateIDs(ctx, f, ff, r.opt.Pool)
+	ids, err := r.svc.CandidateIDs(ctx, f, r.opt.Pool)
 	if err != nil {
 		return nil, fmt.Errorf("rivals for %s: %w", f.ID, err)
 	}
@@ -1034,7 +1024,7 @@ func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]
 		if id == m.ID {
 			continue
 		}
-		c, err := r.svc.store.GetChild(ctx, id)
+		c, err := r.store.GetChild(ctx, id)
 		if models.ErrorCode(err) == models.ENOTFOUND {
 			continue
 		}
@@ -1044,13 +1034,12 @@ func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]
 		if c.Kind != models.KindMissing {
 			continue
 		}
-		cf := childFaces(&c)
-		sc := r.svc.scorePair(p.scorer, &c, cf, f, ff)
+		sc := p.scorer.Score(r.svc.ComparePair(p.scorer, &c, f))
 		if sc.Blocked || o*math.Exp2(sc.Score) < rivalFloor {
 			continue
 		}
 		// The rival's own row, without f: how well it is explained elsewhere.
-		row, err := r.svc.candidateIDs(ctx, &c, cf, r.opt.Pool)
+		row, err := r.svc.CandidateIDs(ctx, &c, r.opt.Pool)
 		if err != nil {
 			return nil, fmt.Errorf("row of rival %s: %w", id, err)
 		}
@@ -1069,7 +1058,7 @@ func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]
 			if g.Kind != models.KindFound {
 				continue
 			}
-			if s := r.svc.scorePair(p.scorer, &c, cf, g, childFaces(g)); !s.Blocked {
+			if s := p.scorer.Score(r.svc.ComparePair(p.scorer, &c, g)); !s.Blocked {
 				rv.Others = append(rv.Others, s.Score)
 			}
 		}
@@ -1078,38 +1067,14 @@ func (p *pass) rivals(ctx context.Context, m *models.Child, f *models.Child) ([]
 	return out, nil
 }
 
-// writeMatches stores ms, each keeping the decision and status stored for
-// it now (read under writeMu, so no decision lands between the read and
-// the write). A match whose record was deleted meanwhile is dropped.
+// writeMatches merges the scores ms into the stored matches, each keeping
+// the decision stored for it (MergeMatchScores reads and writes in one
+// transaction, so no decision lands between). A match whose record was
+// deleted meanwhile is dropped.
 func (r *Rescorer) writeMatches(ctx context.Context, ms []models.Match) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
-	for i := range ms {
-		cur, err := r.store.GetMatch(ctx, ms[i].ID)
-		switch {
-		case err == nil:
-			ms[i].Decision, ms[i].Status, ms[i].CreatedAt = cur.Decision, cur.Status, cur.CreatedAt
-			if cur.Decision == nil {
-				ms[i].Status = models.MatchNew
-			}
-		case models.ErrorCode(err) == models.ENOTFOUND:
-			ms[i].Decision, ms[i].Status = nil, models.MatchNew
-		default:
-			return fmt.Errorf("read match %s: %w", ms[i].ID, err)
-		}
-	}
-	err := r.store.PutMatches(ctx, ms)
-	if models.ErrorCode(err) != models.ENOTFOUND {
-		return err
-	}
-	// A record was deleted since it was scored: write one by one, skipping it.
-	for _, m := range ms {
-		if err := r.store.PutMatches(ctx, []models.Match{m}); err != nil && models.ErrorCode(err) != models.ENOTFOUND {
-			return err
-		}
-	}
-	return nil
+	_, err := r.store.MergeMatchScores(ctx, ms, 0)
+	return err
 }
