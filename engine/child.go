@@ -57,7 +57,9 @@ func (s *Service) GetChild(ctx context.Context, id string) (*models.Child, error
 }
 
 // UpdateChild replaces a record's editable fields. Its id, kind, photos and
-// creation time stay.
+// creation time stay: a record given the other kind is refused with
+// ECONFLICT (it would move to the other side of the search), an empty kind
+// keeps the stored one.
 func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (*models.Child, error) {
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
@@ -72,7 +74,7 @@ func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (
 		return nil, err
 	}
 	if c.Kind != old.Kind {
-		return nil, &models.Error{Code: models.EINVALID, Message: "a record's kind cannot change",
+		return nil, &models.Error{Code: models.ECONFLICT, Message: "a record's kind cannot change",
 			Fields: []models.FieldError{{Field: "kind", Message: fmt.Sprintf("is %q and cannot change", old.Kind)}}}
 	}
 	c.Normalize()
