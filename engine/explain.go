@@ -85,6 +85,8 @@ func levelMeaning(field, level string) string {
 	switch field {
 	case FieldName:
 		return nameWords(names.Level(level), nil)
+	case FieldInitials:
+		return levelMeaningInitials(level)
 	case FieldFace:
 		return faceLevelWords(level)
 	}

@@ -69,6 +69,17 @@ func DefaultParams() models.Params {
 			// (renamed, unnamed "baby girl" records), so this is only -3 bits.
 			{"none", 0.12, 0.929},
 		}},
+		{FieldInitials, []paramRow{
+			// Initials of names that agree (names.Comparison.Initials), as
+			// South Indian officials write the father's initial: the same
+			// child's records agree on them when both write them; namesakes
+			// (Murugan S / Murugan K) often do not. Judgement, to be
+			// estimated (EM, decisions): agreement +1.7 bits, conflict -2.7.
+			{"agree", 0.40, 0.12},
+			{"mixed", 0.05, 0.05},
+			{"conflict", 0.05, 0.33},
+			{"other", 0.50, 0.50}, // on one side only, or neither: no evidence
+		}},
 		{FieldAge, []paramRow{
 			// Ages are caregivers' estimates and the missing child's age is
 			// projected to the found date; most matches overlap. A random pair
