@@ -31,6 +31,10 @@ const (
 	// other does not share (names.Comparison.Partial, "Priya Sharma" /
 	// "Priya Verma"): weaker than any agreement on the whole name.
 	NamePartial = "partial"
+	// NameSimilar: no word agrees at any names.Level, but the names are
+	// written alike (names.Similar): a spelling too far for the fuzzy
+	// level, weaker evidence than it.
+	NameSimilar = "similar"
 
 	// FieldInitials takes names.InitialsAgree, InitialsMixed and
 	// InitialsConflict, and InitialsOther: the names agree but their
@@ -246,6 +250,10 @@ func nameEvidence(a, b []string, freq NameFrequency) (fc, initials FieldComparis
 		sep = "vs"
 	}
 	words := nameWords(c.Level, c.Matched)
+	if c.Level == names.LevelNone && names.Similar(a, b) {
+		fc.Level = NameSimilar
+		words = "no word agrees, but the names are written alike"
+	}
 	switch {
 	case c.Partial && c.Level != names.LevelNone && wholeWordsAgreeing(c) >= 2:
 		// Two words agree and another differs ("Badal Chandra Paul" /

@@ -374,3 +374,23 @@ func TestNameEvidenceInitialsAndSubset(t *testing.T) {
 		t.Errorf("a name that is only a title gives initials evidence %q", i.Level)
 	}
 }
+
+// Names that no level agrees on but that are written alike are weak
+// evidence (NameSimilar): above none, no more than an initial.
+func TestNameSimilarLevel(t *testing.T) {
+	sc, err := NewScorer(DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := compareNames([]string{"AUGUSTINE"}, []string{"अगस्टिन"}, nil)
+	if c.Level != NameSimilar {
+		t.Fatalf("Augustine / अगस्टिन: level %q, want %q", c.Level, NameSimilar)
+	}
+	if d := compareNames([]string{"AUGUSTINE"}, []string{"सुरेश"}, nil); d.Level != string(names.LevelNone) {
+		t.Errorf("Augustine / सुरेश: level %q, want none", d.Level)
+	}
+	w := func(level string) float64 { return sc.Score([]FieldComparison{{Field: FieldName, Level: level}}).Score }
+	if !(w(string(names.LevelNone)) < w(NameSimilar) && w(NameSimilar) <= w(string(names.LevelInitial)) && w(NameSimilar) < w(string(names.LevelFuzzy))) {
+		t.Errorf("weights none %.2f, similar %.2f, fuzzy %.2f: want that order", w(string(names.LevelNone)), w(NameSimilar), w(string(names.LevelFuzzy)))
+	}
+}

@@ -99,8 +99,8 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 		if scored[i].Score != scored[j].Score {
 			return scored[i].Score > scored[j].Score
 		}
-		if scored[i].closeness != scored[j].closeness {
-			return scored[i].closeness > scored[j].closeness
+		if ci, cj := scored[i].closenessTo(q), scored[j].closenessTo(q); ci != cj {
+			return ci > cj
 		}
 		return scored[i].ID < scored[j].ID
 	})
@@ -123,11 +123,21 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	return out, nil
 }
 
-// scoredCandidate is a scored candidate and how alike its names are
-// written to the query's (names.Closeness), which orders equal scores.
+// scoredCandidate is a scored candidate and its names, whose closeness to
+// the query's (names.Closeness) orders equal scores.
 type scoredCandidate struct {
 	models.Candidate
-	closeness float64
+	names     []string
+	closeness float64 // -1 until computed
+}
+
+// closenessTo is names.Closeness of q's names and c's, computed once, and
+// only for candidates whose score ties another's.
+func (c *scoredCandidate) closenessTo(q *models.Child) float64 {
+	if c.closeness < 0 {
+		c.closeness = names.Closeness(q.Names, c.names)
+	}
+	return c.closeness
 }
 
 // scoreCandidates loads and scores each candidate id against q, a share
@@ -162,7 +172,7 @@ func (s *Service) scoreCandidates(ctx context.Context, q *models.Child, faces []
 					continue
 				}
 				outs[w] = append(outs[w], scoredCandidate{models.Candidate{ID: other.ID, Kind: other.Kind, Probability: r.Probability,
-					Score: r.Score, Explanation: r.Explanation}, names.Closeness(q.Names, other.Names)})
+					Score: r.Score, Explanation: r.Explanation}, other.Names, -1})
 			}
 		})
 	}
