@@ -31,6 +31,16 @@ const (
 	// other does not share (names.Comparison.Partial, "Priya Sharma" /
 	// "Priya Verma"): weaker than any agreement on the whole name.
 	NamePartial = "partial"
+	// NameSimilar: no word agrees at any names.Level, but the names are
+	// written alike (names.Similar): a spelling too far for the fuzzy
+	// level, weaker evidence than it.
+	NameSimilar = "similar"
+
+	// FieldInitials takes names.InitialsAgree, InitialsMixed and
+	// InitialsConflict, and InitialsOther: the names agree but their
+	// initials are on one side only, or on neither. No level when the
+	// names are unknown or do not agree: initials alone are no evidence.
+	InitialsOther = "other"
 
 	AgeOverlap = "overlap" // age ranges overlap once moved to one date
 	AgeNear    = "near"    // apart by no more than models.AgeTolerance
@@ -84,8 +94,10 @@ func CompareAttributes(missing, found *models.Child, freq NameFrequency) []Field
 	if missing.Kind == models.KindFound && found.Kind == models.KindMissing {
 		missing, found = found, missing
 	}
+	name, initials := nameEvidence(missing.Names, found.Names, freq)
 	cmps := []FieldComparison{
-		compareNames(missing.Names, found.Names, freq),
+		name,
+		initials,
 		compareAge(missing, found),
 		compareSex(missing.Sex, found.Sex),
 		compareMarks(missing.Marks, found.Marks),
@@ -184,8 +196,18 @@ func nameWords(l names.Level, tm []names.TokenMatch) string {
 	return string(l)
 }
 
+// compareNames is the name field of nameEvidence.
 func compareNames(a, b []string, freq NameFrequency) FieldComparison {
-	fc := FieldComparison{Field: FieldName}
+	fc, _ := nameEvidence(a, b, freq)
+	return fc
+}
+
+// nameEvidence compares two records' names once (names.Compare) and gives
+// two pieces of evidence, Splink's way: the words (FieldName, adjusted for
+// the agreeing given name's frequency) and the initials (FieldInitials).
+func nameEvidence(a, b []string, freq NameFrequency) (fc, initials FieldComparison) {
+	fc = FieldComparison{Field: FieldName}
+	initials = FieldComparison{Field: FieldInitials, Detail: "initials: not counted, the names of the two records do not agree"}
 	ia, ib := identifyingNames(a), identifyingNames(b)
 	if len(ia) == 0 || len(ib) == 0 {
 		fc.Detail = unknownDetail("names", len(nonBlank(a)) > 0, len(nonBlank(b)) > 0)
@@ -195,7 +217,8 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 				fc.Detail = "names: only titles, relations or punctuation on either record"
 			}
 		}
-		return fc
+		initials.Detail = "initials: not counted, names are not known on both records"
+		return fc, initials
 	}
 	a, b = ia, ib
 	c := names.Compare(a, b)
@@ -212,6 +235,10 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 		sep = "vs"
 	}
 	words := nameWords(c.Level, c.Matched)
+	if c.Level == names.LevelNone && names.Similar(a, b) {
+		fc.Level = NameSimilar
+		words = "no word agrees, but the names are written alike"
+	}
 	switch {
 	case c.Partial && c.Level != names.LevelNone && wholeWordsAgreeing(c) >= 2:
 		// Two words agree and another differs ("Badal Chandra Paul" /
@@ -219,10 +246,15 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 		// weighs as a spelling difference, not as a shared given name.
 		fc.Level = string(names.LevelFuzzy)
 		words += "; another word differs"
-	case c.Partial && c.Level != names.LevelNone:
+	case c.Partial && c.WordsPartial && c.Level != names.LevelNone:
 		// A family name on each side disagrees: its own, weaker level.
+		// (Initials alone on each side are FieldInitials' evidence.)
 		fc.Level = NamePartial
 		words += "; other words of the names differ"
+	case c.Subset && c.Level == names.LevelFolded && indicWritten(c.A) != indicWritten(c.B):
+		// Written in two scripts the same as exact within one (below), and
+		// one level weaker for the words one name lacks: folded.
+		words += "; one name has words the other lacks"
 	case c.Level == names.LevelFolded && indicWritten(c.A) != indicWritten(c.B):
 		// Written in two scripts, a name cannot agree more than folded:
 		// that is the same name, as exact is within one script.
@@ -238,7 +270,27 @@ func compareNames(a, b []string, freq NameFrequency) FieldComparison {
 	case string(names.LevelExact), string(names.LevelFolded), string(names.LevelPhonetic):
 		fc.TermFrequency = nameTermFrequency(c, freq)
 	}
-	return fc
+	if c.Level != names.LevelNone {
+		initials.Level = InitialsOther
+		if c.Initials != "" {
+			initials.Level = string(c.Initials)
+		}
+		initials.Detail = fmt.Sprintf("initials: '%s' %s '%s' (%s)", nameA, sep, nameB, levelMeaningInitials(initials.Level))
+	}
+	return fc, initials
+}
+
+// levelMeaningInitials says in words what an initials level means.
+func levelMeaningInitials(level string) string {
+	switch names.InitialsLevel(level) {
+	case names.InitialsAgree:
+		return "the initials agree"
+	case names.InitialsMixed:
+		return "some initials agree, others differ"
+	case names.InitialsConflict:
+		return "both names have initials, none agree"
+	}
+	return "initials on one name only, or on neither"
 }
 
 // subsetLevel is the level a name agreement weighs at when one name has

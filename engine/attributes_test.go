@@ -24,7 +24,7 @@ func attributeField(t *testing.T, cmps []FieldComparison, name string) FieldComp
 }
 
 func TestCompareAttributesFields(t *testing.T) {
-	want := []string{FieldName, FieldAge, FieldSex, FieldMarks, FieldHeight, FieldLanguage, FieldPlace, FieldDates,
+	want := []string{FieldName, FieldInitials, FieldAge, FieldSex, FieldMarks, FieldHeight, FieldLanguage, FieldPlace, FieldDates,
 		FieldFather, FieldMother, FieldGuardian, FieldFatherInitial, FieldHome, FieldLandmarks, FieldClothing, FieldDescriptors}
 	got := CompareAttributes(&models.Child{Kind: models.KindMissing}, &models.Child{Kind: models.KindFound}, nil)
 	if len(got) != len(want) {
@@ -313,5 +313,53 @@ func TestNamesWithoutIdentifyingWordsAreNoEvidence(t *testing.T) {
 	// With an identifying name beside it, the title-only name is left out.
 	if c := compareNames([]string{"Shri", "Rahul"}, []string{"राहुल"}, nil); c.Level != string(names.LevelExact) {
 		t.Errorf("Shri + Rahul against राहुल: level %q, want exact (one name in two scripts)", c.Level)
+	}
+}
+
+// Initials are evidence of their own (FieldInitials): "Rahul S" against
+// "S Rahul" and against "Rahul" is strong agreement, against "Rahul K"
+// weaker; a cross-script name with a word more is weaker than the same
+// name alone.
+func TestNameEvidenceInitialsAndSubset(t *testing.T) {
+	sc, err := NewScorer(DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	weight := func(a, b string) float64 {
+		n, i := nameEvidence([]string{a}, []string{b}, nil)
+		return sc.Score([]FieldComparison{n, i}).Score
+	}
+	same, alone, other := weight("Rahul S", "S Rahul"), weight("Rahul S", "Rahul"), weight("Rahul S", "Rahul K")
+	if !(same > alone && alone > other) {
+		t.Errorf("weights: S Rahul %.2f, Rahul %.2f, Rahul K %.2f; want that order, strictly", same, alone, other)
+	}
+	if other <= weight("Rahul S", "Suresh K") {
+		t.Errorf("Rahul K %.2f should still say more than a different name", other)
+	}
+	if full, more := weight("दिलीप रॉय", "Dilip Roy"), weight("दिलीप रॉय", "Dilip Deb Roy"); !(full > more) {
+		t.Errorf("cross-script: Dilip Roy %.2f, Dilip Deb Roy %.2f; want the whole name first", full, more)
+	}
+	if _, i := nameEvidence([]string{"Shri"}, []string{"Rahul S"}, nil); i.Level != "" {
+		t.Errorf("a name that is only a title gives initials evidence %q", i.Level)
+	}
+}
+
+// Names that no level agrees on but that are written alike are weak
+// evidence (NameSimilar): above none, no more than an initial.
+func TestNameSimilarLevel(t *testing.T) {
+	sc, err := NewScorer(DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := compareNames([]string{"AUGUSTINE"}, []string{"अगस्टिन"}, nil)
+	if c.Level != NameSimilar {
+		t.Fatalf("Augustine / अगस्टिन: level %q, want %q", c.Level, NameSimilar)
+	}
+	if d := compareNames([]string{"AUGUSTINE"}, []string{"सुरेश"}, nil); d.Level != string(names.LevelNone) {
+		t.Errorf("Augustine / सुरेश: level %q, want none", d.Level)
+	}
+	w := func(level string) float64 { return sc.Score([]FieldComparison{{Field: FieldName, Level: level}}).Score }
+	if !(w(string(names.LevelNone)) < w(NameSimilar) && w(NameSimilar) <= w(string(names.LevelInitial)) && w(NameSimilar) < w(string(names.LevelFuzzy))) {
+		t.Errorf("weights none %.2f, similar %.2f, fuzzy %.2f: want that order", w(string(names.LevelNone)), w(NameSimilar), w(string(names.LevelFuzzy)))
 	}
 }

@@ -6,6 +6,7 @@ package engine
 const (
 	FieldFace     = "face"
 	FieldName     = "name"
+	FieldInitials = "initials" // the initials of agreeing names (names.Comparison.Initials)
 	FieldAge      = "age"
 	FieldSex      = "sex"
 	FieldMarks    = "marks"

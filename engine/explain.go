@@ -22,6 +22,8 @@ func levelWords(field, level string) (string, bool) {
 	switch (fl{field, level}) {
 	case fl{FieldName, NamePartial}:
 		return "given names agree, other words of the names differ", true
+	case fl{FieldName, NameSimilar}:
+		return "no word agrees, but the names are written alike", true
 	case fl{FieldAge, AgeOverlap}:
 		return "age ranges overlap once moved to one date", true
 	case fl{FieldAge, AgeNear}:
@@ -88,6 +90,8 @@ func levelMeaning(field, level string) string {
 	switch field {
 	case FieldName:
 		return nameWords(names.Level(level), nil)
+	case FieldInitials:
+		return levelMeaningInitials(level)
 	case FieldFace:
 		return faceLevelWords(level)
 	}

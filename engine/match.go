@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/names"
 )
 
 // Candidate pool sizes: each retrieval path returns more than the caller
@@ -90,9 +91,25 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.scoreCandidates(ctx, q, faces, ids)
+	scored, err := s.scoreCandidates(ctx, q, faces, ids)
 	if err != nil {
 		return nil, err
+	}
+	// Equal scores are ordered by how alike the names are written
+	// (names.Closeness), then by id: never by id alone when the names
+	// can tell.
+	sort.Slice(scored, func(i, j int) bool {
+		if scored[i].Score != scored[j].Score {
+			return scored[i].Score > scored[j].Score
+		}
+		if ci, cj := scored[i].closenessTo(q), scored[j].closenessTo(q); ci != cj {
+			return ci > cj
+		}
+		return scored[i].ID < scored[j].ID
+	})
+	out := make([]models.Candidate, len(scored))
+	for i := range scored {
+		out[i] = scored[i].Candidate
 	}
 	// Each candidate's probability weighs it against the others
 	// (Scorer.Posterior): at most one of them is the child.
@@ -103,25 +120,36 @@ func (s *Service) rank(ctx context.Context, q *models.Child, faces []childFace, 
 	for i, p := range s.galleryScorer(q.Kind.Other()).Posterior(weights) {
 		out[i].Probability = p
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
-		}
-		return out[i].ID < out[j].ID
-	})
 	if len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
 }
 
+// scoredCandidate is a scored candidate and its names, whose closeness to
+// the query's (names.Closeness) orders equal scores.
+type scoredCandidate struct {
+	models.Candidate
+	names     []string
+	closeness float64 // -1 until computed
+}
+
+// closenessTo is names.Closeness of q's names and c's, computed once, and
+// only for candidates whose score ties another's.
+func (c *scoredCandidate) closenessTo(q *models.Child) float64 {
+	if c.closeness < 0 {
+		c.closeness = names.Closeness(q.Names, c.names)
+	}
+	return c.closeness
+}
+
 // scoreCandidates loads and scores each candidate id against q, a share
 // of them per core, and returns those not blocked by a hard conflict, in
 // no particular order.
-func (s *Service) scoreCandidates(ctx context.Context, q *models.Child, faces []childFace, ids []string) ([]models.Candidate, error) {
+func (s *Service) scoreCandidates(ctx context.Context, q *models.Child, faces []childFace, ids []string) ([]scoredCandidate, error) {
 	scorer := s.galleryScorer(q.Kind.Other())
 	workers := max(1, min(runtime.NumCPU(), len(ids)/minIDsPerWorker))
-	outs := make([][]models.Candidate, workers)
+	outs := make([][]scoredCandidate, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -146,8 +174,8 @@ func (s *Service) scoreCandidates(ctx context.Context, q *models.Child, faces []
 				if r.Blocked {
 					continue
 				}
-				outs[w] = append(outs[w], models.Candidate{ID: other.ID, Kind: other.Kind, Probability: r.Probability,
-					Score: r.Score, Explanation: r.Explanation})
+				outs[w] = append(outs[w], scoredCandidate{models.Candidate{ID: other.ID, Kind: other.Kind, Probability: r.Probability,
+					Score: r.Score, Explanation: r.Explanation}, other.Names, -1})
 			}
 		})
 	}

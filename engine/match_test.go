@@ -138,3 +138,39 @@ func TestSearchPoolHoldsOnlyCompatibleSexes(t *testing.T) {
 		t.Errorf("unknown-sex pool: %d children, nearest %s; want 50, nearest male", len(faces.last), sexOf[faces.last[0].ChildID])
 	}
 }
+
+// Candidates of equal score are ordered by how alike their names are
+// written to the query's (names.Closeness), not by id: whichever ids the
+// records get, "रामासामी स" comes before "रामसामी सु" for "Ramasamy S"
+// (the same key and initial, so the same score).
+func TestSearchOrdersEqualScoresByCloseness(t *testing.T) {
+	ctx := context.Background()
+	st, ai := openStores(t)
+	svc := newTestService(t, st, ai, index.NewVectorIndex())
+	for range 6 { // several imports: ids fall either way round
+		gallery := []models.Child{{Kind: models.KindFound, Names: []string{"रामसामी सु"}}, {Kind: models.KindFound, Names: []string{"रामासामी स"}}}
+		if err := svc.Import(ctx, gallery); err != nil {
+			t.Fatal(err)
+		}
+		q := models.Child{Kind: models.KindMissing, Names: []string{"Ramasamy S"}}
+		cands, err := svc.Search(ctx, &q, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rank := map[string]int{}
+		for i, c := range cands {
+			rank[c.ID] = i + 1
+		}
+		if len(cands) != 2 || cands[0].Score != cands[1].Score {
+			t.Fatalf("candidates %+v: want two of equal score", cands)
+		}
+		if close, far := rank[gallery[1].ID], rank[gallery[0].ID]; close != 1 || far != 2 {
+			t.Fatalf("रामासामी स at %d, रामसामी सु at %d: want the one written alike first", close, far)
+		}
+		for _, c := range gallery {
+			if err := svc.DeleteChild(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

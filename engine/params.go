@@ -65,9 +65,24 @@ func DefaultParams() models.Params {
 			// only 1 bit rather than the exact level's 7.
 			{"partial", 0.03, 0.015},
 			{"initial", 0.04, 0.02}, // one side is only the initial of the other
+			// Written alike though no word agrees (names.Similar: a
+			// spelling past the fuzzy level, "Augustine" / "अगस्टिन"):
+			// taken from none; 1 bit, no more than an initial.
+			{"similar", 0.02, 0.01},
 			// No agreement at all still happens for one true match in eight
 			// (renamed, unnamed "baby girl" records), so this is only -3 bits.
-			{"none", 0.12, 0.929},
+			{"none", 0.10, 0.919},
+		}},
+		{FieldInitials, []paramRow{
+			// Initials of names that agree (names.Comparison.Initials), as
+			// South Indian officials write the father's initial: the same
+			// child's records agree on them when both write them; namesakes
+			// (Murugan S / Murugan K) often do not. Judgement, to be
+			// estimated (EM, decisions): agreement +1.7 bits, conflict -2.7.
+			{"agree", 0.40, 0.12},
+			{"mixed", 0.05, 0.05},
+			{"conflict", 0.05, 0.33},
+			{"other", 0.50, 0.50}, // on one side only, or neither: no evidence
 		}},
 		{FieldAge, []paramRow{
 			// Ages are caregivers' estimates and the missing child's age is

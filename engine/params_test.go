@@ -21,7 +21,8 @@ func TestDefaultParams(t *testing.T) {
 	}
 	// The level names are the contract with the attribute comparisons.
 	contract := map[string][]string{
-		FieldName:     {"exact", "folded", "phonetic", "fuzzy", "partial", "initial", "none"},
+		FieldName:     {"exact", "folded", "phonetic", "fuzzy", "partial", "initial", "similar", "none"},
+		FieldInitials: {"agree", "mixed", "other", "conflict"},
 		FieldAge:      {"overlap", "near", "far"},
 		FieldSex:      {"same", "conflict"},
 		FieldMarks:    {"match", "partial", "conflict", "none"},

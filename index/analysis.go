@@ -163,7 +163,29 @@ func phoneticTerms(name string) []string {
 			out = append(out, k)
 		}
 	}
+	for _, k := range out {
+		if s := skeletonTerm(k); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
 	return out
+}
+
+// skeletonTag prefixes the consonant skeleton (names.Skeleton) of a
+// phonetic key in the phonetic field.
+const skeletonTag = "#:"
+
+// skeletonTerm is the tagged skeleton term of a phonetic term, "" for a
+// loose key, a skeleton term or a key with no skeleton.
+func skeletonTerm(key string) string {
+	if key == "" || key[0] == '~' || key[0] == '#' {
+		return ""
+	}
+	if s := names.Skeleton(key); s != "" {
+		return skeletonTag + s
+	}
+	return ""
 }
 
 // Loose-key prefixes. Tamil letters do not mark voicing (கீதா folds to

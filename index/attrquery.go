@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -24,7 +25,7 @@ type AttributeHit = models.AttributeHit
 const (
 	ReasonNameFolded   = "name:folded"   // a name token is the same after script folding
 	ReasonNamePhonetic = "name:phonetic" // a name token has the same phonetic key
-	ReasonNameFuzzy    = "name:fuzzy"    // a name token is one edit away
+	ReasonNameFuzzy    = "name:fuzzy"    // a name token is one edit away, or has the same consonant skeleton
 	ReasonMarks        = "marks"         // a mark of the same type (and region, side)
 	ReasonAge          = "age"           // both ages known and the birth years overlap
 	ReasonSex          = "sex"           // both sexes known and equal
@@ -89,9 +90,10 @@ func ageMeets(qlo, qhi, qref, lo, hi, ref int) bool {
 //	         unknown excludes nothing): names and marks are indexed per
 //	         partition, so the name clauses search only these
 //	must     when q has name tokens: at least one agrees, folded, by
-//	         phonetic key (names.SearchKeys included), or token or key
-//	         within the edits names.Compare allows (nameFuzziness,
-//	         keyFuzziness); initials only rank; or a
+//	         phonetic key (names.SearchKeys included), by consonant
+//	         skeleton (names.Skeleton), or by key within one edit
+//	         (keyFuzziness): together as lenient as names.Compare's fuzzy
+//	         level (engine/eval's retrieval test); initials only rank; or a
 //	         mark agrees at type/region precision; a query without names
 //	         matches every record of its partitions the filters let through
 //	filter   when q's age is known: birth years overlap within a tolerance
@@ -195,24 +197,26 @@ func queryNameTerms(ns []string) (tokens, keys []string) {
 			addKey(k)
 		}
 	}
+	for _, k := range keys {
+		if s := skeletonTerm(k); s != "" {
+			addKey(s)
+		}
+	}
 	return tokens, keys
-}
-
-// nameFuzziness is the edit distance a name token of n letters (5 or
-// more) is searched with: what names.Compare's fuzzy level allows a word
-// of that length (1, 2 from 7 letters), each of its edits costing at
-// least one.
-func nameFuzziness(n int) int {
-	return max(1, names.MaxEdits(n))
 }
 
 // keyFuzziness is the edit distance a phonetic key of n letters is
 // searched with: 1. A key is shorter than its word (Rakkiah's is rakia)
 // and Compare allows the edits of the word's length on keys too, but two
-// edits on a key reach so many terms that the search costs several times
-// more (Retrieval100k: 2.4x the CPU with 2 from 5 letters, 2x from 7);
-// the retrieval test against a full scan (engine/eval) measures what one
-// edit leaves out: 16 of 1,047 dev queries.
+// edits on a key cost several times the CPU (Retrieval100k: 2.4x with 2
+// from 5 letters; 1.8x with a prefix of one letter kept), most of it in
+// building Levenshtein automata. The variants two edits apart are mostly
+// vowels written differently (rakia/rakaiya, mutubel/mautaubel), which the
+// consonant skeleton (names.Skeleton, a plain term) meets instead; with
+// it, fuzzy searches of the folded words (up to two edits) found nothing
+// more and were dropped. The retrieval test against a full scan
+// (engine/eval) checks that nothing Compare ranks in its first ten is
+// left out.
 func keyFuzziness(int) int { return 1 }
 
 // newCandidateQuery builds the query documented on Candidates, its name
@@ -261,19 +265,16 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 		nameGated = nameGated || len(ts)+len(ks) > 0
 		for _, t := range ts {
 			gate = append(gate, termQuery(attrPrefixName+p, t, boostFolded))
-			if n := utf8.RuneCountInString(t); n >= 5 && n <= attrMaxFuzzyRunes {
-				fz := query.NewFuzzyQuery(t)
-				fz.SetField(attrPrefixName + p)
-				fz.SetFuzziness(nameFuzziness(n))
-				fz.SetBoost(boostFuzzy)
-				gate = append(gate, fz)
-			}
 		}
 		for _, k := range ks {
+			if strings.HasPrefix(k, skeletonTag) {
+				gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostFuzzy))
+				continue
+			}
 			gate = append(gate, termQuery(attrPrefixPhonetic+p, k, boostPhonetic))
 			// As lenient as names.Compare, which also compares keys by
 			// spelling distance.
-			if n := len(k); n >= 5 && n <= attrMaxFuzzyRunes && k[0] != '~' {
+			if n := len(k); n >= 5 && n <= attrMaxFuzzyRunes && k[0] != '~' && k[0] != '#' {
 				fz := query.NewFuzzyQuery(k)
 				fz.SetField(attrPrefixPhonetic + p)
 				fz.SetFuzziness(keyFuzziness(n))
@@ -403,6 +404,8 @@ func (cq candidateQuery) reasons(fields map[string]interface{}) map[string][]str
 			case len(keys) == 2 && cq.phonetic[keys[1]]:
 				add(ReasonNamePhonetic, keys[1])
 			case utf8.RuneCountInString(t) >= 5 && cq.withinOneEdit(t):
+				add(ReasonNameFuzzy, t)
+			case len(keys) == 2 && cq.phonetic[skeletonTerm(keys[0])]:
 				add(ReasonNameFuzzy, t)
 			}
 		}

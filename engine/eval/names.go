@@ -81,22 +81,11 @@ func Names(ctx context.Context, pairs []Pair, o NamesOptions) (*NamesReport, err
 		log = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	st, err := index.Open(filepath.Join(o.Dir, "badger"), index.StoreOptions{})
+	svc, closeSvc, err := openNamesService(o.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("names eval: %w", err)
+		return nil, err
 	}
-	defer st.Close()
-	ai, err := index.OpenAttributeIndex(filepath.Join(o.Dir, "bleve"))
-	if err != nil {
-		return nil, fmt.Errorf("names eval: %w", err)
-	}
-	defer ai.Close()
-	sc, err := engine.NewScorer(engine.DefaultParams())
-	if err != nil {
-		return nil, fmt.Errorf("names eval: %w", err)
-	}
-	svc := engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ai, Faces: index.NewVectorIndex(),
-		Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID, Logger: slog.New(slog.DiscardHandler)})
+	defer closeSvc()
 
 	rep := &NamesReport{}
 	now := time.Now()
@@ -206,6 +195,30 @@ func Names(ctx context.Context, pairs []Pair, o NamesOptions) (*NamesReport, err
 	rep.Baseline.FalseMatch = math.NaN()
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// openNamesService opens a Service on a new Badger store and Bleve
+// attribute index in dir, with the default parameters and its own name
+// counter; close releases them.
+func openNamesService(dir string) (svc *engine.Service, close func(), err error) {
+	st, err := index.Open(filepath.Join(dir, "badger"), index.StoreOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("names eval: %w", err)
+	}
+	ai, err := index.OpenAttributeIndex(filepath.Join(dir, "bleve"))
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("names eval: %w", err)
+	}
+	sc, err := engine.NewScorer(engine.DefaultParams())
+	if err != nil {
+		ai.Close()
+		st.Close()
+		return nil, nil, fmt.Errorf("names eval: %w", err)
+	}
+	svc = engine.NewService(engine.ServiceDeps{Store: st, Matches: st, Attrs: ai, Faces: index.NewVectorIndex(),
+		Names: names.NewFrequencies(), Scorer: sc, NewID: index.NewID, Logger: slog.New(slog.DiscardHandler)})
+	return svc, func() { ai.Close(); st.Close() }, nil
 }
 
 // counts tallies one method's outcomes.

@@ -149,18 +149,7 @@ func latinWords(s string) []string {
 //
 // The same seed and people always give the same pairs.
 func MakePairs(people []Person, split Split, seed uint64) []Pair {
-	seen := map[string]bool{}
-	var ps []Person
-	for _, p := range people {
-		k := letterKey(p.Latin[0])
-		if k == "" || seen[k] {
-			continue
-		}
-		seen[k] = true
-		if SplitOf(p) == split {
-			ps = append(ps, p)
-		}
-	}
+	ps := SplitPeople(people, split)
 	var queried, negatives []Person
 	for _, p := range ps {
 		if hashOf(p)&4 == 0 {
@@ -206,6 +195,24 @@ func MakePairs(people []Person, split Split, seed uint64) []Pair {
 		out = append(out, d)
 	}
 	return out
+}
+
+// SplitPeople are the people of one split, deduplicated first by their
+// full Latin name's letters (the same father on two affidavits).
+func SplitPeople(people []Person, split Split) []Person {
+	seen := map[string]bool{}
+	var ps []Person
+	for _, p := range people {
+		k := letterKey(p.Latin[0])
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		if SplitOf(p) == split {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // oriented swaps A and B when flip is set.

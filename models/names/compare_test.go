@@ -2,6 +2,7 @@ package names
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -130,5 +131,47 @@ func TestLevelRank(t *testing.T) {
 	}
 	if Level("bogus").Rank() != LevelNone.Rank() {
 		t.Errorf("an unknown level should rank as none")
+	}
+}
+
+func TestCompareInitialsLevel(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want InitialsLevel
+	}{
+		{"S. Velan", "Velan S", InitialsAgree},
+		{"S.Velan", "एस वेलन", InitialsAgree},
+		{"जी. वडिवेल", "G. Vadivel", InitialsAgree}, // जी opening a name is G, not the honorific
+		{"R Sharma", "Rahul Sharma", InitialsAgree},
+		{"Rahul S", "Rahul K", InitialsConflict},
+		{"K.P. Arul", "K.R. Arul", InitialsMixed},
+		{"Rahul S", "Rahul", ""},
+		{"Rahul", "Rahul", ""},
+		{"Rahul S", "Suresh K", ""}, // the names do not agree: no initials evidence
+	} {
+		if got := Compare([]string{tt.a}, []string{tt.b}).Initials; got != tt.want {
+			t.Errorf("Compare(%q, %q).Initials = %q, want %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+	if got := Tokens("Gandhi ji"); len(got) != 1 || got[0] != "gandhi" {
+		t.Errorf("Tokens(Gandhi ji) = %q: the honorific after a name is dropped", got)
+	}
+}
+
+func TestClosenessOrdersEqualNames(t *testing.T) {
+	q := []string{"के एम् चन्द्रन"}
+	full, part := Closeness(q, []string{"K M CHANDRAN"}), Closeness(q, []string{"Chandran K"})
+	if !(full > part) || full != 1 {
+		t.Errorf("Closeness: K M CHANDRAN %v, Chandran K %v; want 1 and less", full, part)
+	}
+	if c := Closeness([]string{"Govindan K"}, []string{"K. Govindan"}); c != 1 {
+		t.Errorf("Closeness ignores order: got %v, want 1", c)
+	}
+	if c := Closeness([]string{""}, []string{"Ravi"}); c != 0 {
+		t.Errorf("Closeness with an empty name = %v, want 0", c)
+	}
+	long := strings.Repeat("अ", 10000)
+	if c := Closeness([]string{long}, []string{strings.Repeat("a", 10000)}); c < 0 || c > 1 {
+		t.Errorf("Closeness of hostile names = %v, want within [0, 1]", c)
 	}
 }

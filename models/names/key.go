@@ -260,21 +260,62 @@ func looseKey(key string) string {
 	var buf [48]byte
 	b := buf[:0]
 	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch c {
-		case 'g':
-			c = 'k'
-		case 'd':
-			c = 't'
-		case 'b':
-			c = 'p'
-		case 'c', 'j':
-			c = 's'
-		case 'f':
-			c = 'p' // Tamil writes f with ப: ஜோசப் Joseph
-		}
-		b = append(b, c)
+		b = append(b, voiceless(key[i]))
 	}
 	b = collapseDoubles(b, 0)
+	return string(b)
+}
+
+// voiceless folds a key letter's voicing: k/g, t/d, p/b/f, c/s/j (Tamil
+// writes f with ப: ஜோசப் Joseph).
+func voiceless(c byte) byte {
+	switch c {
+	case 'g':
+		return 'k'
+	case 'd':
+		return 't'
+	case 'b', 'f':
+		return 'p'
+	case 'c', 'j':
+		return 's'
+	}
+	return c
+}
+
+// Skeleton is the consonant skeleton of a phonetic key (Key's output):
+// vowels and the glides y, w, h dropped, voicing folded as LooseKey folds
+// it except on the first consonant, doubled letters collapsed
+// (Key("rakkiah") "rakia" and Key("rakkaiya") "rakaiya" both give "rk";
+// "kandia" and "kantaia" give "knt"; Geeta "gt" stays apart from Kita "kt").
+// Spellings that Compare's fuzzy level accepts two edits apart on their
+// keys, mostly vowels written differently, share it, so an index can
+// search it as a cheap second key where a two-edit fuzzy search would cost
+// several times more. It is "" for a key of fewer than two such
+// consonants, or anything but a plain key.
+func Skeleton(key string) string {
+	var buf [48]byte
+	b := buf[:0]
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch c {
+		case 'a', 'e', 'i', 'o', 'u', 'y', 'w', 'h':
+			continue
+		}
+		if c < 'a' || c > 'z' {
+			return "" // a tagged or unfolded key is not a key
+		}
+		if len(b) > 0 {
+			c = voiceless(c)
+		}
+		if len(b) == 0 || b[len(b)-1] != c {
+			b = append(b, c)
+		}
+		if len(b) == cap(buf) {
+			break
+		}
+	}
+	if len(b) < 2 {
+		return ""
+	}
 	return string(b)
 }

@@ -117,3 +117,25 @@ func TestLooseKeyFoldsVoicing(t *testing.T) {
 		t.Errorf("loose keys of kannan and ganesh agree: %q", a)
 	}
 }
+
+func TestSkeleton(t *testing.T) {
+	// Spellings Compare calls fuzzy whose keys are two edits apart share a
+	// skeleton; different names do not.
+	for _, p := range [][2]string{{"Rakkiah", "रक्कैया"}, {"Kanthaiah", "कांडिया"}, {"Ponniah", "पोनैया"},
+		{"Mouttouvel", "मुथ्थुवेल"}, {"Sathiyadoss", "सत्यदास"}, {"Sathaiah", "सेठिया"}} {
+		a, b := Skeleton(Key(p[0])), Skeleton(Key(p[1]))
+		if a == "" || a != b {
+			t.Errorf("Skeleton(Key(%q)) = %q, Skeleton(Key(%q)) = %q: want one non-empty skeleton", p[0], a, p[1], b)
+		}
+	}
+	for _, p := range [][2]string{{"Ramesh", "Suresh"}, {"Murugan", "Arumugam"}, {"Geetha", "Kita"}} {
+		if a, b := Skeleton(Key(p[0])), Skeleton(Key(p[1])); a == b {
+			t.Errorf("%q and %q share the skeleton %q", p[0], p[1], a)
+		}
+	}
+	for _, k := range []string{"", "a", "ai", "ra", "~t:rakia", "RAKIA"} {
+		if s := Skeleton(k); s != "" {
+			t.Errorf("Skeleton(%q) = %q, want none", k, s)
+		}
+	}
+}

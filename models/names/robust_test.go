@@ -31,9 +31,16 @@ func TestCompareHostileInput(t *testing.T) {
 			if c.Level.Rank() < 0 || c.Coverage < 0 || c.Coverage > 1 {
 				t.Errorf("Compare(%.20q, %.20q) = %+v: out of range", a, b, c)
 			}
+			if x := Closeness(a, b); x < 0 || x > 1 || Similar(a, b) && x < SimilarCloseness {
+				t.Errorf("Closeness(%.20q, %.20q) = %v: out of range, or Similar disagrees", a, b, x)
+			}
 		}
 		for _, s := range a {
-			_ = Tokens(s)
+			for _, tk := range Tokens(s) {
+				if sk := Skeleton(Key(tk)); len(sk) > 48 {
+					t.Errorf("Skeleton of a token of %.20q is %d bytes; want it bounded", s, len(sk))
+				}
+			}
 			_ = Aliases(s)
 			if k := SearchKeys(s); len(k) > 2*maxNames*maxTokens {
 				t.Errorf("SearchKeys(%.20q) gave %d keys; want them bounded", s, len(k))

@@ -239,6 +239,13 @@ func appendNameTokens(toks []tok, seg []word) []tok {
 		w := seg[i]
 		i++
 		t := tok{raw: w.raw, fold: w.fold, tamil: w.tamil, indic: w.indic, full: w.full}
+		if l, ok := lists.letters[w.fold]; ok && w.indic && i == 1 && len(seg) > 1 && lists.titles[w.fold] {
+			// A letter's name that is also a title ("जी": G, or the
+			// honorific -ji) is the initial when it opens the name: the
+			// honorific follows a name ("Gandhi ji"), "जी. वडिवेल" is G. Vadivel.
+			toks = append(toks, tok{raw: w.raw, fold: letterString(l), initial: true})
+			continue
+		}
 		switch {
 		case lists.titles[w.fold]:
 			t.drop = true
