@@ -37,6 +37,11 @@ type FaceFusionGroup struct {
 // MaxYears. The zero value has no groups and passes dlib's distance through.
 type FaceFusion struct {
 	Groups []FaceFusionGroup `json:"groups"`
+	// Unknown, when set, reads pairs whose photo dates are unknown: fitted
+	// on the pairs of every gap pooled, as FaceBands' unknown-dates group
+	// pools them, because an undated pair may be any gap apart. Without
+	// it they are read by the first group.
+	Unknown *FaceFusionGroup `json:"unknown,omitempty"`
 }
 
 // DefaultFaceFusion is FitFaceFusion on the pairs of the children of
@@ -51,20 +56,23 @@ func DefaultFaceFusion() FaceFusion {
 		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.6310, WDlib: -10.5752, WMFN: -17.8191, PriorLogOdds: -2.1907},
 		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.7586, WDlib: -11.8325, WMFN: -16.3452, PriorLogOdds: -2.3581},
 		{MaxYears: 0, DlibBias: 13.3682, DlibSlope: -24.0127, Bias: 13.3869, WDlib: -6.7551, WMFN: -14.6198, PriorLogOdds: -2.7949},
-	}}
+	}, Unknown: &FaceFusionGroup{DlibBias: 9.3346, DlibSlope: -19.2924, Bias: 6.5792, WDlib: -3.0235, WMFN: -10.4196, PriorLogOdds: -2.5515}}
 }
 
 // FaceFusionGapEdges are the default groups' upper bounds in years apart:
 // 0-2, 3-5, 6-10, 11+ whole years, as the measurements report them.
 var FaceFusionGapEdges = []float64{3, 6, 11}
 
-// group returns the group for yearsApart (negative or NaN: unknown, taken
-// as the first group), or nil when there is none.
+// group returns the group for yearsApart (negative or NaN: unknown, read
+// by Unknown or else the first group), or nil when there is none.
 func (f FaceFusion) group(yearsApart float64) *FaceFusionGroup {
 	if len(f.Groups) == 0 {
 		return nil
 	}
 	if !(yearsApart >= 0) {
+		if f.Unknown != nil {
+			return f.Unknown
+		}
 		yearsApart = 0
 	}
 	for i := range f.Groups {
@@ -116,8 +124,10 @@ const minFusionPairs = 10
 
 // FitFaceFusion fits one group per gap bucket of edges (FaceFusionGapEdges
 // when nil) by ridge-regularised logistic regression on pairs with both
-// distances. A group with too few pairs of either kind is fitted on all
-// pairs; with too few overall it is an error.
+// distances, and the Unknown group on all of them pooled. A group with too
+// few pairs of either kind is fitted on all pairs; with too few overall it
+// is an error. A pair of unknown gap (YearsApart negative or NaN) counts in
+// the pooled fit only.
 func FitFaceFusion(pairs []FacePair, edges []float64) (FaceFusion, error) {
 	if edges == nil {
 		edges = FaceFusionGapEdges
@@ -135,17 +145,13 @@ func FitFaceFusion(pairs []FacePair, edges []float64) (FaceFusion, error) {
 	if err != nil {
 		return FaceFusion{}, fmt.Errorf("face fusion: %w", err)
 	}
-	var f FaceFusion
+	f := FaceFusion{Unknown: &all}
 	bounds := append(append([]float64(nil), edges...), math.Inf(1))
-	lo := math.Inf(-1)
+	lo := 0.0
 	for _, hi := range bounds {
 		var in []FacePair
 		for _, p := range usable {
-			y := p.YearsApart
-			if !(y >= 0) {
-				y = 0
-			}
-			if y >= lo && y < hi {
+			if y := p.YearsApart; y >= lo && y < hi {
 				in = append(in, p)
 			}
 		}

@@ -47,6 +47,17 @@ func TestFitFaceFusionWeighsTheStrongerModel(t *testing.T) {
 	if g := f.group(4); g.WDlib != f.group(20).WDlib {
 		t.Errorf("empty groups fitted differently: %+v vs %+v", g, f.group(20))
 	}
+	// Undated pairs may be any gap apart: they are read by the fit on
+	// every pair pooled, which weighs both models between near and far.
+	if u := f.group(-1); u != f.Unknown || u == nil || u.WDlib == near.WDlib || u.WMFN == far.WMFN {
+		t.Errorf("undated pairs read by %+v, want the pooled fit %+v", u, f.Unknown)
+	}
+	if g := f.group(20); g.WDlib != f.Unknown.WDlib {
+		t.Errorf("an empty group should fall back to the pooled fit: %+v vs %+v", g, f.Unknown)
+	}
+	if g := (FaceFusion{Groups: f.Groups}).group(math.NaN()); g != &f.Groups[0] {
+		t.Errorf("without a pooled fit, undated pairs should be read by the first group")
+	}
 
 	// The fused distance is on dlib's scale: a typical genuine pair far
 	// apart, whose dlib distance says little, moves down; a typical
