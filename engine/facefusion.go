@@ -28,6 +28,10 @@ type FaceFusionGroup struct {
 	Bias  float64 `json:"bias"`
 	WDlib float64 `json:"w_dlib"`
 	WMFN  float64 `json:"w_mfn"`
+	// Log-odds from MobileFaceNet's distance alone: MFNBias + MFNSlope·m
+	// (FaceFusion.Only, to measure the model by itself).
+	MFNBias  float64 `json:"mfn_bias,omitempty"`
+	MFNSlope float64 `json:"mfn_slope,omitempty"`
 	// PriorLogOdds is log(genuine/impostor pairs) in the fitting data, to
 	// turn log-odds into a log likelihood ratio.
 	PriorLogOdds float64 `json:"prior_log_odds"`
@@ -52,11 +56,46 @@ type FaceFusion struct {
 // the face bands.
 func DefaultFaceFusion() FaceFusion {
 	return FaceFusion{Groups: []FaceFusionGroup{
-		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.7373, WDlib: -6.9154, WMFN: -22.0000, PriorLogOdds: -2.4734},
-		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.6310, WDlib: -10.5752, WMFN: -17.8191, PriorLogOdds: -2.1907},
-		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.7586, WDlib: -11.8325, WMFN: -16.3452, PriorLogOdds: -2.3581},
-		{MaxYears: 0, DlibBias: 13.3682, DlibSlope: -24.0127, Bias: 13.3869, WDlib: -6.7551, WMFN: -14.6198, PriorLogOdds: -2.7949},
-	}, Unknown: &FaceFusionGroup{DlibBias: 9.3346, DlibSlope: -19.2924, Bias: 6.5792, WDlib: -3.0235, WMFN: -10.4196, PriorLogOdds: -2.5515}}
+		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.7373, WDlib: -6.9154, WMFN: -22.0000, MFNBias: 9.9576, MFNSlope: -25.4671, PriorLogOdds: -2.4734},
+		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.6310, WDlib: -10.5752, WMFN: -17.8191, MFNBias: 10.5613, MFNSlope: -22.5438, PriorLogOdds: -2.1907},
+		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.7586, WDlib: -11.8325, WMFN: -16.3452, MFNBias: 11.8820, MFNSlope: -21.0928, PriorLogOdds: -2.3581},
+		{MaxYears: 0, DlibBias: 13.3682, DlibSlope: -24.0127, Bias: 13.3869, WDlib: -6.7551, WMFN: -14.6198, MFNBias: 11.3306, MFNSlope: -17.7810, PriorLogOdds: -2.7949},
+	}, Unknown: &FaceFusionGroup{DlibBias: 9.3346, DlibSlope: -19.2924, Bias: 6.5792, WDlib: -3.0235, WMFN: -10.4196, MFNBias: 5.7898, MFNSlope: -11.9812, PriorLogOdds: -2.5515}}
+}
+
+// Face model selections for FaceFusion.Only.
+const (
+	FaceModelsBoth          = "both"
+	FaceModelsDlib          = "dlib"
+	FaceModelsMobileFaceNet = "mobilefacenet"
+)
+
+// Only returns the fusion that reads one model's distance alone, on
+// dlib's scale, for measuring each model by itself through the same face
+// bands: FaceModelsDlib passes dlib's distance through (the zero
+// FaceFusion), FaceModelsMobileFaceNet maps MobileFaceNet's distance by
+// each group's MobileFaceNet-only fit (a pair without it keeps dlib's),
+// and anything else returns f.
+func (f FaceFusion) Only(model string) FaceFusion {
+	switch model {
+	case FaceModelsDlib:
+		return FaceFusion{}
+	case FaceModelsMobileFaceNet:
+		mfnOnly := func(g FaceFusionGroup) FaceFusionGroup {
+			g.Bias, g.WDlib, g.WMFN = g.MFNBias, 0, g.MFNSlope
+			return g
+		}
+		out := FaceFusion{}
+		for _, g := range f.Groups {
+			out.Groups = append(out.Groups, mfnOnly(g))
+		}
+		if f.Unknown != nil {
+			u := mfnOnly(*f.Unknown)
+			out.Unknown = &u
+		}
+		return out
+	}
+	return f
 }
 
 // FaceFusionGapEdges are the default groups' upper bounds in years apart:
@@ -183,17 +222,21 @@ func fitFusionGroup(pairs []FacePair) (FaceFusionGroup, error) {
 	}
 	x1 := make([][]float64, len(pairs))
 	x2 := make([][]float64, len(pairs))
+	x3 := make([][]float64, len(pairs))
 	y := make([]bool, len(pairs))
 	for i, p := range pairs {
 		x1[i] = []float64{1, p.Dlib}
 		x2[i] = []float64{1, p.Dlib, p.MFN}
+		x3[i] = []float64{1, p.MFN}
 		y[i] = p.Same
 	}
 	w1 := fitLogistic(x1, y)
 	w2 := fitLogistic(x2, y)
+	w3 := fitLogistic(x3, y)
 	return FaceFusionGroup{
 		DlibBias: w1[0], DlibSlope: w1[1],
 		Bias: w2[0], WDlib: w2[1], WMFN: w2[2],
+		MFNBias: w3[0], MFNSlope: w3[1],
 		PriorLogOdds: math.Log(float64(nSame) / float64(nDiff)),
 	}, nil
 }

@@ -143,3 +143,26 @@ func TestDefaultFaceFusion(t *testing.T) {
 		}
 	}
 }
+
+func TestFaceFusionOnlyReadsOneModel(t *testing.T) {
+	f := DefaultFaceFusion()
+	for _, years := range []float64{-1, 1, 4, 8, 20} {
+		if d := f.Only(FaceModelsDlib).Distance(0.5, 0.3, years); d != 0.5 {
+			t.Errorf("%g years: dlib alone read 0.5 as %g", years, d)
+		}
+		mfn := f.Only(FaceModelsMobileFaceNet)
+		a, b := mfn.Distance(0.3, 0.4, years), mfn.Distance(0.7, 0.4, years)
+		if a != b {
+			t.Errorf("%g years: MobileFaceNet alone depends on dlib's distance: %g vs %g", years, a, b)
+		}
+		if near, far := mfn.Distance(0.5, 0.3, years), mfn.Distance(0.5, 0.6, years); !(near < far) {
+			t.Errorf("%g years: MobileFaceNet alone reads 0.3 as %g, 0.6 as %g", years, near, far)
+		}
+		if d := mfn.Distance(0.5, -1, years); d != 0.5 {
+			t.Errorf("%g years: a pair without MobileFaceNet should keep dlib's 0.5, got %g", years, d)
+		}
+		if f.Only(FaceModelsBoth).Distance(0.5, 0.3, years) != f.Distance(0.5, 0.3, years) {
+			t.Errorf("%g years: both models should read as the fusion itself", years)
+		}
+	}
+}
