@@ -486,9 +486,14 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 		aloneModes = append(aloneModes, al.mode)
 	}
 	rep.build(queries, withAttributes, aloneModes)
-	rep.Distances = faceDistanceTable(usable, dlibDistance, engine.MeasuredFaceSamples())
+	// Distances as scored, beside the default model's (measured the same
+	// way: engine.MeasuredFaceSamples), and each model's alone.
 	if bothModels {
+		rep.Distances = faceDistanceTable(usable, fusedDistance(engine.DefaultFaceFusion()), engine.MeasuredFaceSamples())
+		rep.DistancesDlib = faceDistanceTable(usable, dlibDistance, nil)
 		rep.DistancesMFN = faceDistanceTable(usable, mfnDistance, nil)
+	} else {
+		rep.Distances = faceDistanceTable(usable, dlibDistance, engine.MeasuredFaceSamples())
 	}
 	rep.FaceModel = faceModelTable(params)
 	return rep, nil
