@@ -51,9 +51,12 @@ type FaceFusion struct {
 // DefaultFaceFusion is FitFaceFusion on the pairs of the children of
 // ../shared/faces-children in the "tune" half (a hash of the person; the
 // other half is left for reporting), printed by
-// `go run ./benchmarks/cmd/facemodels`. It is a starting point: EM and the
-// decisions should re-fit it from the store's own pairs as they re-estimate
-// the face bands.
+// `go run ./benchmarks/cmd/facemodels` (its groups per years apart, the
+// pooled Unknown group for undated pairs, and each group's MobileFaceNet-
+// only fit). MeasuredFaceSamples were measured on distances read through
+// it, so changing it means measuring them again. It is a starting point:
+// EM and the decisions re-estimate the bands on its scale, but do not yet
+// re-fit it from the store's own pairs.
 func DefaultFaceFusion() FaceFusion {
 	return FaceFusion{Groups: []FaceFusionGroup{
 		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.7373, WDlib: -6.9154, WMFN: -22.0000, MFNBias: 9.9576, MFNSlope: -25.4671, PriorLogOdds: -2.4734},
