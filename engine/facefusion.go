@@ -28,6 +28,10 @@ type FaceFusionGroup struct {
 	Bias  float64 `json:"bias"`
 	WDlib float64 `json:"w_dlib"`
 	WMFN  float64 `json:"w_mfn"`
+	// Log-odds from MobileFaceNet's distance alone: MFNBias + MFNSlope·m
+	// (FaceFusion.Only, to measure the model by itself).
+	MFNBias  float64 `json:"mfn_bias,omitempty"`
+	MFNSlope float64 `json:"mfn_slope,omitempty"`
 	// PriorLogOdds is log(genuine/impostor pairs) in the fitting data, to
 	// turn log-odds into a log likelihood ratio.
 	PriorLogOdds float64 `json:"prior_log_odds"`
@@ -37,34 +41,80 @@ type FaceFusionGroup struct {
 // MaxYears. The zero value has no groups and passes dlib's distance through.
 type FaceFusion struct {
 	Groups []FaceFusionGroup `json:"groups"`
+	// Unknown, when set, reads pairs whose photo dates are unknown: fitted
+	// on the pairs of every gap pooled, as FaceBands' unknown-dates group
+	// pools them, because an undated pair may be any gap apart. Without
+	// it they are read by the first group.
+	Unknown *FaceFusionGroup `json:"unknown,omitempty"`
 }
 
 // DefaultFaceFusion is FitFaceFusion on the pairs of the children of
 // ../shared/faces-children in the "tune" half (a hash of the person; the
 // other half is left for reporting), printed by
-// `go run ./benchmarks/cmd/facemodels`. It is a starting point: EM and the
-// decisions should re-fit it from the store's own pairs as they re-estimate
-// the face bands.
+// `go run ./benchmarks/cmd/facemodels` (its groups per years apart, the
+// pooled Unknown group for undated pairs, and each group's MobileFaceNet-
+// only fit). MeasuredFaceSamples were measured on distances read through
+// it, so changing it means measuring them again. It is a starting point:
+// EM and the decisions re-estimate the bands on its scale, but do not yet
+// re-fit it from the store's own pairs.
 func DefaultFaceFusion() FaceFusion {
 	return FaceFusion{Groups: []FaceFusionGroup{
-		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.7373, WDlib: -6.9154, WMFN: -22.0000, PriorLogOdds: -2.4734},
-		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.6310, WDlib: -10.5752, WMFN: -17.8191, PriorLogOdds: -2.1907},
-		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.7586, WDlib: -11.8325, WMFN: -16.3452, PriorLogOdds: -2.3581},
-		{MaxYears: 0, DlibBias: 13.3682, DlibSlope: -24.0127, Bias: 13.3869, WDlib: -6.7551, WMFN: -14.6198, PriorLogOdds: -2.7949},
-	}}
+		{MaxYears: 3, DlibBias: 13.6983, DlibSlope: -31.7739, Bias: 11.7373, WDlib: -6.9154, WMFN: -22.0000, MFNBias: 9.9576, MFNSlope: -25.4671, PriorLogOdds: -2.4734},
+		{MaxYears: 6, DlibBias: 15.7760, DlibSlope: -32.9561, Bias: 13.6310, WDlib: -10.5752, WMFN: -17.8191, MFNBias: 10.5613, MFNSlope: -22.5438, PriorLogOdds: -2.1907},
+		{MaxYears: 11, DlibBias: 16.7564, DlibSlope: -31.9235, Bias: 15.7586, WDlib: -11.8325, WMFN: -16.3452, MFNBias: 11.8820, MFNSlope: -21.0928, PriorLogOdds: -2.3581},
+		{MaxYears: 0, DlibBias: 13.3682, DlibSlope: -24.0127, Bias: 13.3869, WDlib: -6.7551, WMFN: -14.6198, MFNBias: 11.3306, MFNSlope: -17.7810, PriorLogOdds: -2.7949},
+	}, Unknown: &FaceFusionGroup{DlibBias: 9.3346, DlibSlope: -19.2924, Bias: 6.5792, WDlib: -3.0235, WMFN: -10.4196, MFNBias: 5.7898, MFNSlope: -11.9812, PriorLogOdds: -2.5515}}
+}
+
+// Face model selections for FaceFusion.Only.
+const (
+	FaceModelsBoth          = "both"
+	FaceModelsDlib          = "dlib"
+	FaceModelsMobileFaceNet = "mobilefacenet"
+)
+
+// Only returns the fusion that reads one model's distance alone, on
+// dlib's scale, for measuring each model by itself through the same face
+// bands: FaceModelsDlib passes dlib's distance through (the zero
+// FaceFusion), FaceModelsMobileFaceNet maps MobileFaceNet's distance by
+// each group's MobileFaceNet-only fit (a pair without it keeps dlib's),
+// and anything else returns f.
+func (f FaceFusion) Only(model string) FaceFusion {
+	switch model {
+	case FaceModelsDlib:
+		return FaceFusion{}
+	case FaceModelsMobileFaceNet:
+		mfnOnly := func(g FaceFusionGroup) FaceFusionGroup {
+			g.Bias, g.WDlib, g.WMFN = g.MFNBias, 0, g.MFNSlope
+			return g
+		}
+		out := FaceFusion{}
+		for _, g := range f.Groups {
+			out.Groups = append(out.Groups, mfnOnly(g))
+		}
+		if f.Unknown != nil {
+			u := mfnOnly(*f.Unknown)
+			out.Unknown = &u
+		}
+		return out
+	}
+	return f
 }
 
 // FaceFusionGapEdges are the default groups' upper bounds in years apart:
 // 0-2, 3-5, 6-10, 11+ whole years, as the measurements report them.
 var FaceFusionGapEdges = []float64{3, 6, 11}
 
-// group returns the group for yearsApart (negative or NaN: unknown, taken
-// as the first group), or nil when there is none.
+// group returns the group for yearsApart (negative or NaN: unknown, read
+// by Unknown or else the first group), or nil when there is none.
 func (f FaceFusion) group(yearsApart float64) *FaceFusionGroup {
 	if len(f.Groups) == 0 {
 		return nil
 	}
 	if !(yearsApart >= 0) {
+		if f.Unknown != nil {
+			return f.Unknown
+		}
 		yearsApart = 0
 	}
 	for i := range f.Groups {
@@ -116,8 +166,10 @@ const minFusionPairs = 10
 
 // FitFaceFusion fits one group per gap bucket of edges (FaceFusionGapEdges
 // when nil) by ridge-regularised logistic regression on pairs with both
-// distances. A group with too few pairs of either kind is fitted on all
-// pairs; with too few overall it is an error.
+// distances, and the Unknown group on all of them pooled. A group with too
+// few pairs of either kind is fitted on all pairs; with too few overall it
+// is an error. A pair of unknown gap (YearsApart negative or NaN) counts in
+// the pooled fit only.
 func FitFaceFusion(pairs []FacePair, edges []float64) (FaceFusion, error) {
 	if edges == nil {
 		edges = FaceFusionGapEdges
@@ -135,17 +187,13 @@ func FitFaceFusion(pairs []FacePair, edges []float64) (FaceFusion, error) {
 	if err != nil {
 		return FaceFusion{}, fmt.Errorf("face fusion: %w", err)
 	}
-	var f FaceFusion
+	f := FaceFusion{Unknown: &all}
 	bounds := append(append([]float64(nil), edges...), math.Inf(1))
-	lo := math.Inf(-1)
+	lo := 0.0
 	for _, hi := range bounds {
 		var in []FacePair
 		for _, p := range usable {
-			y := p.YearsApart
-			if !(y >= 0) {
-				y = 0
-			}
-			if y >= lo && y < hi {
+			if y := p.YearsApart; y >= lo && y < hi {
 				in = append(in, p)
 			}
 		}
@@ -177,17 +225,21 @@ func fitFusionGroup(pairs []FacePair) (FaceFusionGroup, error) {
 	}
 	x1 := make([][]float64, len(pairs))
 	x2 := make([][]float64, len(pairs))
+	x3 := make([][]float64, len(pairs))
 	y := make([]bool, len(pairs))
 	for i, p := range pairs {
 		x1[i] = []float64{1, p.Dlib}
 		x2[i] = []float64{1, p.Dlib, p.MFN}
+		x3[i] = []float64{1, p.MFN}
 		y[i] = p.Same
 	}
 	w1 := fitLogistic(x1, y)
 	w2 := fitLogistic(x2, y)
+	w3 := fitLogistic(x3, y)
 	return FaceFusionGroup{
 		DlibBias: w1[0], DlibSlope: w1[1],
 		Bias: w2[0], WDlib: w2[1], WMFN: w2[2],
+		MFNBias: w3[0], MFNSlope: w3[1],
 		PriorLogOdds: math.Log(float64(nSame) / float64(nDiff)),
 	}, nil
 }

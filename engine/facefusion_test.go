@@ -47,6 +47,17 @@ func TestFitFaceFusionWeighsTheStrongerModel(t *testing.T) {
 	if g := f.group(4); g.WDlib != f.group(20).WDlib {
 		t.Errorf("empty groups fitted differently: %+v vs %+v", g, f.group(20))
 	}
+	// Undated pairs may be any gap apart: they are read by the fit on
+	// every pair pooled, which weighs both models between near and far.
+	if u := f.group(-1); u != f.Unknown || u == nil || u.WDlib == near.WDlib || u.WMFN == far.WMFN {
+		t.Errorf("undated pairs read by %+v, want the pooled fit %+v", u, f.Unknown)
+	}
+	if g := f.group(20); g.WDlib != f.Unknown.WDlib {
+		t.Errorf("an empty group should fall back to the pooled fit: %+v vs %+v", g, f.Unknown)
+	}
+	if g := (FaceFusion{Groups: f.Groups}).group(math.NaN()); g != &f.Groups[0] {
+		t.Errorf("without a pooled fit, undated pairs should be read by the first group")
+	}
 
 	// The fused distance is on dlib's scale: a typical genuine pair far
 	// apart, whose dlib distance says little, moves down; a typical
@@ -129,6 +140,29 @@ func TestDefaultFaceFusion(t *testing.T) {
 		}
 		if f.LogLR(0.4, 0.3, years) <= f.LogLR(0.6, 0.9, years) {
 			t.Errorf("%g years: LogLR does not fall with distance", years)
+		}
+	}
+}
+
+func TestFaceFusionOnlyReadsOneModel(t *testing.T) {
+	f := DefaultFaceFusion()
+	for _, years := range []float64{-1, 1, 4, 8, 20} {
+		if d := f.Only(FaceModelsDlib).Distance(0.5, 0.3, years); d != 0.5 {
+			t.Errorf("%g years: dlib alone read 0.5 as %g", years, d)
+		}
+		mfn := f.Only(FaceModelsMobileFaceNet)
+		a, b := mfn.Distance(0.3, 0.4, years), mfn.Distance(0.7, 0.4, years)
+		if a != b {
+			t.Errorf("%g years: MobileFaceNet alone depends on dlib's distance: %g vs %g", years, a, b)
+		}
+		if near, far := mfn.Distance(0.5, 0.3, years), mfn.Distance(0.5, 0.6, years); !(near < far) {
+			t.Errorf("%g years: MobileFaceNet alone reads 0.3 as %g, 0.6 as %g", years, near, far)
+		}
+		if d := mfn.Distance(0.5, -1, years); d != 0.5 {
+			t.Errorf("%g years: a pair without MobileFaceNet should keep dlib's 0.5, got %g", years, d)
+		}
+		if f.Only(FaceModelsBoth).Distance(0.5, 0.3, years) != f.Distance(0.5, 0.3, years) {
+			t.Errorf("%g years: both models should read as the fusion itself", years)
 		}
 	}
 }

@@ -163,6 +163,14 @@ func tfAdjusted(level string) bool {
 // cautious start.
 const DefaultMatchRate = 1.0 / 3
 
+// WithFaceFusion returns a copy of the scorer that reads a pair's two face
+// distances by f (FaceFusion.Only measures each model alone).
+func (s *Scorer) WithFaceFusion(f FaceFusion) *Scorer {
+	c := *s
+	c.fusion = f
+	return &c
+}
+
 // ForGallery returns a scorer whose prior suits a search among n records of
 // the other kind of which one is the child with probability rate (rate <= 0
 // keeps the scorer's): λ = rate/n for a pair, since at most one of them is

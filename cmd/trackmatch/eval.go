@@ -137,16 +137,20 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // evalQuery is one search: a query photo's missing record against one
 // round's gallery.
 type evalQuery struct {
-	round     int
-	person    string
-	photo     *evalEnrolled
-	mateID    string // the gallery record of the same person; "" when held out
-	ageFirst  int    // age at the query photo; -1 unknown
-	gap       int    // years to the mate's photo (for a held-out person, to the photo it would have had); -1 unknown
-	gallery   int    // gallery size of the round
-	faceOnly  []models.Candidate
-	rawRank   int // rank of the mate by raw dlib distance alone (nearest neighbour); 0 when held out
-	fused     []models.Candidate
+	round    int
+	person   string
+	photo    *evalEnrolled
+	mateID   string // the gallery record of the same person; "" when held out
+	ageFirst int    // age at the query photo; -1 unknown
+	gap      int    // years to the mate's photo (for a held-out person, to the photo it would have had); -1 unknown
+	gallery  int    // gallery size of the round
+	faceOnly []models.Candidate
+	rawRank  int // rank of the mate by raw dlib distance alone (nearest neighbour); 0 when held out
+	fused    []models.Candidate
+	// alone holds the searches that read one face model by itself
+	// (engine.FaceFusion.Only), by mode name ("face-only, dlib alone",
+	// ...), when the photos carry both models' descriptors.
+	alone     map[string][]models.Candidate
 	galleryOf map[string]string // found id → person
 }
 
@@ -157,7 +161,8 @@ type evalEnrolled struct {
 	date      models.Date // "" when the age is unknown
 	missingID string
 	desc      *models.Descriptor
-	key       string // stable name for seeding
+	mfn       *models.MFNDescriptor // nil when MobileFaceNet is off
+	key       string                // stable name for seeding
 }
 
 // evaluate runs the protocol and builds the report.
@@ -256,7 +261,7 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 		id, ph, err := cache.createWithPhoto(ctx, svc, missingFaceForm(e), e.Path)
 		switch code := models.ErrorCode(err); {
 		case err == nil:
-			e.missingID, e.desc = id, ph.SubjectFace().Descriptor
+			e.missingID, e.desc, e.mfn = id, ph.SubjectFace().Descriptor, ph.SubjectFace().MFN
 			return nil
 		case refusedPhoto(code):
 			return nil // no usable face: dropped, and counted
@@ -275,6 +280,24 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 		}
 		usable[e.Person] = append(usable[e.Person], e)
 		rep.PhotosUsed++
+	}
+	// Each face model alone, beside both, when every usable photo has
+	// both descriptors: the same searches with the face read by one model.
+	bothModels := rep.PhotosUsed > 0
+	for _, ps := range usable {
+		for _, e := range ps {
+			bothModels = bothModels && e.mfn != nil
+		}
+	}
+	var alone []aloneScorer
+	if bothModels {
+		for _, m := range []string{engine.FaceModelsDlib, engine.FaceModelsMobileFaceNet} {
+			f := engine.DefaultFaceFusion().Only(m)
+			alone = append(alone, aloneScorer{mode: faceOnlyMode + ", " + aloneName(m), scorer: faceScorer.WithFaceFusion(f)})
+			if withAttributes {
+				alone = append(alone, aloneScorer{mode: fusedMode + ", " + aloneName(m), scorer: fusedScorer.WithFaceFusion(f), fused: true})
+			}
+		}
 	}
 	ids := make([]string, 0, len(usable))
 	maxPhotos := 0
@@ -393,6 +416,22 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 			}
 			q.faceOnly = cands
 		}
+		for _, al := range alone {
+			if al.fused {
+				continue
+			}
+			svc.SetScorer(al.scorer)
+			for _, q := range roundQueries {
+				cands, err := svc.Candidates(ctx, q.photo.missingID, engine.MaxLimit)
+				if err != nil {
+					return nil, fmt.Errorf("round %d: %s search: %w", round, al.mode, err)
+				}
+				if q.alone == nil {
+					q.alone = map[string][]models.Candidate{}
+				}
+				q.alone[al.mode] = cands
+			}
+		}
 		if withAttributes {
 			svc.SetScorer(fusedScorer)
 			for _, q := range roundQueries {
@@ -409,6 +448,18 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 					return nil, fmt.Errorf("round %d: fused search: %w", round, err)
 				}
 				q.fused = cands
+				for _, al := range alone {
+					if !al.fused {
+						continue
+					}
+					svc.SetScorer(al.scorer)
+					cands, err := svc.Candidates(ctx, q.photo.missingID, engine.MaxLimit)
+					if err != nil {
+						return nil, fmt.Errorf("round %d: %s search: %w", round, al.mode, err)
+					}
+					q.alone[al.mode] = cands
+				}
+				svc.SetScorer(fusedScorer)
 				if _, err := svc.UpdateChild(ctx, q.photo.missingID, missingFaceForm(q.photo)); err != nil {
 					return nil, fmt.Errorf("round %d: query record: %w", round, err)
 				}
@@ -430,10 +481,44 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 			return nil, err
 		}
 	}
-	rep.build(queries, withAttributes)
-	rep.Distances = faceDistanceTable(usable)
+	var aloneModes []string
+	for _, al := range alone {
+		aloneModes = append(aloneModes, al.mode)
+	}
+	rep.build(queries, withAttributes, aloneModes)
+	// Distances as scored, beside the default model's (measured the same
+	// way: engine.MeasuredFaceSamples), and each model's alone.
+	if bothModels {
+		rep.Distances = faceDistanceTable(usable, fusedDistance(engine.DefaultFaceFusion()), engine.MeasuredFaceSamples())
+		rep.DistancesDlib = faceDistanceTable(usable, dlibDistance, nil)
+		rep.DistancesMFN = faceDistanceTable(usable, mfnDistance, nil)
+	} else {
+		rep.Distances = faceDistanceTable(usable, dlibDistance, engine.MeasuredFaceSamples())
+	}
 	rep.FaceModel = faceModelTable(params)
 	return rep, nil
+}
+
+// aloneScorer is a search that reads one face model alone.
+type aloneScorer struct {
+	mode   string
+	scorer *engine.Scorer
+	fused  bool // with the attributes, after the fused search
+}
+
+// The modes of the report: the face alone and with attributes, both face
+// models fused unless a mode's name says which one alone.
+const (
+	faceOnlyMode = "face-only"
+	fusedMode    = "fused"
+)
+
+// aloneName is how a mode names one face model read alone.
+func aloneName(model string) string {
+	if model == engine.FaceModelsMobileFaceNet {
+		return "MobileFaceNet alone"
+	}
+	return model + " alone"
 }
 
 // evalPair is one line of --pairs: a scored query–candidate pair.

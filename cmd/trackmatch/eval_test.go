@@ -176,7 +176,7 @@ func TestEvalMetrics(t *testing.T) {
 		q("D", "", 5, 3, c("a", 3), c("b", -6), c("c", -6)),  // held out
 	}
 	var r evalReport
-	r.build(queries, false)
+	r.build(queries, false, nil)
 	if r.Mated != 3 || r.Impostor != 1 || math.Abs(r.MatchRate-0.75) > 1e-12 {
 		t.Fatalf("mated %d impostor %d rate %v", r.Mated, r.Impostor, r.MatchRate)
 	}

@@ -33,11 +33,18 @@ type evalReport struct {
 	Impostor      int      `json:"impostor_queries"`
 	// MatchRate is the share of queries whose child is in the gallery: the
 	// evaluation's prior, on which reliability and thresholds are based.
-	MatchRate float64        `json:"match_rate"`
-	Modes     []modeReport   `json:"modes"`
-	Distances []distanceRow  `json:"face_distances"`
-	FaceModel []faceModelRow `json:"face_model"`
-	Recovery  []recoveryRow  `json:"recovery,omitempty"`
+	MatchRate float64       `json:"match_rate"`
+	Modes     []modeReport  `json:"modes"`
+	Distances []distanceRow `json:"face_distances"`
+	// DistancesMFN are MobileFaceNet's cosine distances grouped the same
+	// way (their band counts use dlib's band edges, so read the mean and
+	// sd); empty when the photos have no MobileFaceNet descriptors.
+	DistancesMFN []distanceRow `json:"face_distances_mobilefacenet,omitempty"`
+	// DistancesDlib are dlib's distances alone when Distances are both
+	// models' read together; empty without MobileFaceNet.
+	DistancesDlib []distanceRow  `json:"face_distances_dlib,omitempty"`
+	FaceModel     []faceModelRow `json:"face_model"`
+	Recovery      []recoveryRow  `json:"recovery,omitempty"`
 	// Raw is dlib's nearest neighbour alone (rank by distance, no model):
 	// the baseline face-only ranking must match, by age and years apart.
 	Raw rawReport `json:"raw_nearest_neighbour"`
@@ -201,7 +208,8 @@ type scoredQuery struct {
 }
 
 // build fills the report from the queries' candidates.
-func (r *evalReport) build(queries []*evalQuery, fused bool) {
+// aloneModes name the searches of q.alone, reported after the others.
+func (r *evalReport) build(queries []*evalQuery, fused bool, aloneModes []string) {
 	r.Queries = len(queries)
 	for _, q := range queries {
 		if q.mateID != "" {
@@ -214,12 +222,18 @@ func (r *evalReport) build(queries []*evalQuery, fused bool) {
 	modes := []struct {
 		name string
 		get  func(*evalQuery) []models.Candidate
-	}{{"face-only", func(q *evalQuery) []models.Candidate { return q.faceOnly }}}
+	}{{faceOnlyMode, func(q *evalQuery) []models.Candidate { return q.faceOnly }}}
 	if fused {
 		modes = append(modes, struct {
 			name string
 			get  func(*evalQuery) []models.Candidate
-		}{"fused", func(q *evalQuery) []models.Candidate { return q.fused }})
+		}{fusedMode, func(q *evalQuery) []models.Candidate { return q.fused }})
+	}
+	for _, m := range aloneModes {
+		modes = append(modes, struct {
+			name string
+			get  func(*evalQuery) []models.Candidate
+		}{m, func(q *evalQuery) []models.Candidate { return q.alone[m] }})
 	}
 	var perMode [][]scoredQuery
 	for _, m := range modes {
@@ -532,9 +546,12 @@ func recovery(face, fused []scoredQuery) []recoveryRow {
 // whatever the years between the photos, the gallery's strangers are the
 // same mix of ages. The unknown-dates group pools every pair, dated or
 // not: it is what a pair without dates could be.
-func faceDistanceTable(usable map[string][]*evalEnrolled) []distanceRow {
+//
+// dist measures a pair (dlibDistance, mfnDistance, fusedDistance) as it
+// is scored when its dates are known (dated) or not, and model, when not
+// nil, gives the default model's samples to set beside the measured ones.
+func faceDistanceTable(usable map[string][]*evalEnrolled, dist func(x, y *evalEnrolled, dated bool) float64, model map[string]engine.FaceSamples) []distanceRow {
 	b := engine.DefaultFaceBands()
-	model := engine.MeasuredFaceSamples()
 	gen, imp := map[string][]float64{}, map[string][]float64{}
 	var young, old []string
 	for _, g := range b.Groups() {
@@ -556,17 +573,18 @@ func faceDistanceTable(usable map[string][]*evalEnrolled) []distanceRow {
 			if x.Age > y.Age {
 				x, y = y, x
 			}
-			d := x.desc.Distance(y.desc)
+			// The unknown-dates group pools every pair, read as if undated.
 			dated := x.Age >= 0 && y.Age >= 0
+			d, undated := dist(x, y, true), dist(x, y, false)
 			if x.Person == y.Person {
-				gen[engine.FaceGroupUnknown] = append(gen[engine.FaceGroupUnknown], d)
+				gen[engine.FaceGroupUnknown] = append(gen[engine.FaceGroupUnknown], undated)
 				if dated {
 					g := b.Group(float64(y.Age-x.Age), float64(x.Age))
 					gen[g] = append(gen[g], d)
 				}
 				continue
 			}
-			imp[engine.FaceGroupUnknown] = append(imp[engine.FaceGroupUnknown], d)
+			imp[engine.FaceGroupUnknown] = append(imp[engine.FaceGroupUnknown], undated)
 			if dated {
 				class := old
 				if float64(x.Age) < b.YoungAge {
@@ -591,6 +609,25 @@ func faceDistanceTable(usable map[string][]*evalEnrolled) []distanceRow {
 	}
 	return rows
 }
+
+// dlibDistance is the Euclidean distance of two photos' dlib descriptors.
+func dlibDistance(x, y *evalEnrolled, _ bool) float64 { return x.desc.Distance(y.desc) }
+
+// fusedDistance reads two photos' distances together as the engine does
+// (engine.FaceFusion.Distance, on dlib's scale), at their years apart.
+func fusedDistance(f engine.FaceFusion) func(x, y *evalEnrolled, dated bool) float64 {
+	return func(x, y *evalEnrolled, dated bool) float64 {
+		years := -1.0
+		if dated && x.Age >= 0 && y.Age >= 0 {
+			years = math.Abs(float64(y.Age - x.Age))
+		}
+		return f.Distance(dlibDistance(x, y, dated), mfnDistance(x, y, dated), years)
+	}
+}
+
+// mfnDistance is the cosine distance of two photos' MobileFaceNet
+// descriptors (both must have one).
+func mfnDistance(x, y *evalEnrolled, _ bool) float64 { return x.mfn.CosineDistance(y.mfn) }
 
 // sampleString is "mean±sd (n)".
 func sampleString(s engine.DistanceSample) string {
@@ -778,7 +815,7 @@ func (r *evalReport) writeText(w io.Writer) {
 		}
 	}
 
-	p("\n  Face distances measured here (genuine: one person, earlier against later photo; impostor: two people)\n")
+	p("\n  Face distances measured here, as scored (both models read together on dlib's scale when both ran; genuine: one person, earlier against later photo; impostor: two people)\n")
 	p("  %-10s %6s %13s %7s %13s   %-20s %s\n", "group", "n", "genuine", "n", "impostor", "model genuine", "model impostor")
 	ms := func(s engine.DistanceSample) string {
 		if s.N == 0 {
@@ -789,6 +826,20 @@ func (r *evalReport) writeText(w io.Writer) {
 	for _, d := range r.Distances {
 		p("  %-10s %6d %13s %7d %13s   %-20s %s\n", d.Group, d.Genuine.N, ms(d.Genuine), d.Impostor.N, ms(d.Impostor),
 			d.ModelGenuine, d.ModelImpostor)
+	}
+	if len(r.DistancesDlib) > 0 {
+		p("\n  dlib's distances alone, grouped the same way\n")
+		p("  %-10s %6s %13s %7s %13s\n", "group", "n", "genuine", "n", "impostor")
+		for _, d := range r.DistancesDlib {
+			p("  %-10s %6d %13s %7d %13s\n", d.Group, d.Genuine.N, ms(d.Genuine), d.Impostor.N, ms(d.Impostor))
+		}
+	}
+	if len(r.DistancesMFN) > 0 {
+		p("\n  MobileFaceNet cosine distances measured here, grouped the same way\n")
+		p("  %-10s %6s %13s %7s %13s\n", "group", "n", "genuine", "n", "impostor")
+		for _, d := range r.DistancesMFN {
+			p("  %-10s %6d %13s %7d %13s\n", d.Group, d.Genuine.N, ms(d.Genuine), d.Impostor.N, ms(d.Impostor))
+		}
 	}
 	if len(r.FaceModel) > 0 {
 		p("\n  Face weights of params v%d, bits (log2 m/u) by group and distance band\n  %-9s", r.ParamsVersion, "")

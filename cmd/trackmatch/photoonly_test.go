@@ -6,7 +6,7 @@ package main
 // missing child and once as a found child, each with one photo (different
 // photos), no names, no dates; a full re-score must put the true pairs in
 // the review queue at a probability an investigator acts on, and no false
-// pair there.
+// pair there. Both face models run (dlib and MobileFaceNet, fused).
 
 import (
 	"encoding/csv"
@@ -61,7 +61,7 @@ func TestPhotoOnlyRecordsReachTheQueue(t *testing.T) {
 	if len(pairs) != 20 {
 		t.Fatalf("%d identities with two photos in %s, want the 20 this test is about", len(pairs), dir)
 	}
-	s := startServer(t, serverOptions{})
+	s := startServer(t, serverOptions{Args: []string{"--face-models", "dlib,mobilefacenet"}})
 	create := func(kind models.Kind, photo string) string {
 		t.Helper()
 		r := s.JSON(t, "POST", "/v1/children", portalKey, map[string]any{"kind": kind})
@@ -112,18 +112,14 @@ func TestPhotoOnlyRecordsReachTheQueue(t *testing.T) {
 	}
 	var page struct{ Matches []models.Match }
 	r.JSON(t, &page)
-	// The distance of each found child's true pair, to judge a false pair
-	// by: a false pair closer than the found child's own missing photo is
-	// a look-alike dlib ranks above the truth, which no face-only model
-	// can refuse (chaeyeon.jpg and tzuyu2.jpg, 0.32 apart, are the closest
-	// two people of the set, closer than 18 of its 20 true pairs).
-	trueDist := map[string]float64{}
+	// Every pair the re-score kept, false ones included, for the log: what
+	// separates the true pairs from a look-alike is in both distances.
 	r = s.JSON(t, "GET", "/v1/matches?limit=200&min_probability=0", investigatorKey, nil)
 	var all struct{ Matches []models.Match }
 	r.JSON(t, &all)
 	for _, m := range all.Matches {
-		if _, ok := truth[m.ID]; ok {
-			trueDist[m.FoundID] = faceDistance(t, m)
+		if _, ok := truth[m.ID]; !ok && m.Probability >= 0.01 {
+			t.Logf("false pair: missing %s, found %s: p %.2f, %.1f bits; %s", who[m.MissingID], who[m.FoundID], m.Probability, m.Score, faceDetail(m))
 		}
 	}
 	var truePairs, falsePairs []string
@@ -132,7 +128,7 @@ func TestPhotoOnlyRecordsReachTheQueue(t *testing.T) {
 		if m.Queue == "" || m.QueueDetail == "" {
 			t.Errorf("match %s (p %.2f) in the queue without a reason", m.ID, m.Probability)
 		}
-		t.Logf("queue: missing %s, found %s: p %.2f, %.1f bits, distance %.2f; %s", who[m.MissingID], who[m.FoundID], m.Probability, m.Score, faceDistance(t, m), m.QueueDetail)
+		t.Logf("queue: missing %s, found %s: p %.2f, %.1f bits; %s; %s", who[m.MissingID], who[m.FoundID], m.Probability, m.Score, faceDetail(m), m.QueueDetail)
 		if m.Probability < 0.5 {
 			continue
 		}
@@ -140,36 +136,27 @@ func TestPhotoOnlyRecordsReachTheQueue(t *testing.T) {
 			truePairs = append(truePairs, who[m.MissingID])
 			continue
 		}
-		falsePairs = append(falsePairs, fmt.Sprintf("missing %s, found %s: %.2f", who[m.MissingID], who[m.FoundID], m.Probability))
-		if d, ok := trueDist[m.FoundID]; !ok || faceDistance(t, m) >= d {
-			t.Errorf("false pair at p %.2f (missing %s, found %s) at distance %.2f, no closer than the found child's true pair (%.2f)",
-				m.Probability, who[m.MissingID], who[m.FoundID], faceDistance(t, m), d)
-		}
+		falsePairs = append(falsePairs, fmt.Sprintf("missing %s, found %s: p %.2f; %s", who[m.MissingID], who[m.FoundID], m.Probability, faceDetail(m)))
 	}
-	// Issue 16 asks for 16 of 20 and no false pair; with these photos the
-	// one false pair above is a look-alike closer than the truth (see
-	// above), and it also takes its rival's true pair below 0.5.
+	// Issue 16's goal. With dlib alone (--face-models dlib) the set gives
+	// 14 true pairs and one false one, chaeyeon.jpg against tzuyu2.jpg, the
+	// closest two people of the set to dlib (0.32); MobileFaceNet tells
+	// them apart, and the pair drops below p 0.01.
 	t.Logf("%d of 20 true pairs at p >= 0.5 (%v); false pairs at p >= 0.5: %v; %d queue items", len(truePairs), truePairs, falsePairs, len(page.Matches))
-	if len(truePairs) < 14 {
-		t.Errorf("%d true pairs in the queue at p >= 0.5, want at least 14", len(truePairs))
+	if len(truePairs) < 16 {
+		t.Errorf("%d true pairs in the queue at p >= 0.5, want at least 16 of 20", len(truePairs))
 	}
-	if len(falsePairs) > 1 {
-		t.Errorf("%d false pairs at p >= 0.5, want at most the one look-alike", len(falsePairs))
+	for _, f := range falsePairs {
+		t.Errorf("false pair at p >= 0.5: %s", f)
 	}
 }
 
-// faceDistance reads the photo distance back from a match's face
-// explanation ("face: distance 0.32 between ...").
-func faceDistance(t *testing.T, m models.Match) float64 {
-	t.Helper()
+// faceDetail returns a match's face explanation (both models' distances).
+func faceDetail(m models.Match) string {
 	for _, c := range m.Explanation {
-		var d float64
 		if c.Field == "face" {
-			if _, err := fmt.Sscanf(c.Detail, "face: distance %g", &d); err == nil {
-				return d
-			}
+			return c.Detail
 		}
 	}
-	t.Fatalf("match %s has no face distance in %+v", m.ID, m.Explanation)
-	return 0
+	return "no face explanation"
 }
