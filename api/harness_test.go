@@ -79,6 +79,7 @@ type harness struct {
 	matches  *fakeMatches
 	jobs     *fakeJobs
 	audit    *fakeAudit
+	importer *fakeImporter
 	registry *prometheus.Registry
 	logs     *syncBuffer
 	notReady atomic.Pointer[error]
@@ -93,7 +94,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, children: newFakeChildren(), matches: newFakeMatches(), jobs: newFakeJobs(),
-		audit: &fakeAudit{}, registry: prometheus.NewRegistry(), logs: &syncBuffer{},
+		audit: &fakeAudit{}, importer: &fakeImporter{}, registry: prometheus.NewRegistry(), logs: &syncBuffer{},
 	}
 	keys, err := ParseKeys("portal:" + portalKey + ",investigator:" + investigatorKey + ",admin:" + adminKey)
 	if err != nil {
@@ -114,6 +115,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 		Logger:   slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registry: h.registry,
 		Now:      func() time.Time { return fakeTime },
+		Import:   h.importer,
 	})
 	h.ts = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(h.ts.Close)

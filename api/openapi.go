@@ -194,6 +194,8 @@ func (r route) requestBody(cfg Config) (*openapi3.RequestBodyRef, error) {
 		s.Required = []string{"photo"}
 		return &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
 			WithContent(openapi3.NewContentWithFormDataSchema(s))}, nil
+	case bodyImport:
+		return importRequestBody()
 	case bodySearch:
 		q, err := schemaFor(childInput{}, true)
 		if err != nil {
