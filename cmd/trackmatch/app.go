@@ -143,6 +143,8 @@ func (a *app) handler(cfg api.Config) http.Handler {
 		// makes way for them; decisions, so that the job never overwrites one.
 		Children: a.rescorer.Interactive(), Matches: a.rescorer, Jobs: a.rescorer, Audit: a.store,
 		Ready: func() error { return nil }, Logger: a.log, Registry: reg,
+		// Two photos per face worker keep every worker busy while the others are stored.
+		Import: engine.NewImporter(a.rescorer.Interactive(), 2*a.photos.Workers()),
 	})
 	return srv.Handler()
 }

@@ -26,6 +26,7 @@ func commands() map[string]command {
 		"erase":       {"remove deleted records' bytes from a stopped server's data files (flags: --data)", runErase},
 		"restore":     {"restore a backup into a new data folder (flags: --in, --data)", runRestore},
 		"embed":       {"print faces and descriptors of photos as JSON lines", runEmbed},
+		"import":      {"import records and photos from a JSONL or CSV file, idempotent and resumable (flags: --photos, --url and --key, or --data)", runImport},
 		"face-worker": {"internal: the process that analyses photos for the others (started by them)", runFaceWorker},
 		"eval":        {"measure matching on labelled photos, face-only and fused (flags: --photos, --synthetic-attributes)", runEval},
 		"models":      {"check the face model files (models verify)", runModels},
