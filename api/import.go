@@ -148,7 +148,7 @@ func splitNDJSON(data []byte) ([]json.RawMessage, error) {
 	sc.Buffer(nil, len(data)+1)
 	for sc.Scan() {
 		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			out = append(out, json.RawMessage(line))
+			out = append(out, json.RawMessage(bytes.Clone(line))) // the scanner reuses its buffer
 			if len(out) > models.MaxImportBatch {
 				break // enough to refuse the batch
 			}

@@ -60,7 +60,9 @@ func TestImportBatch(t *testing.T) {
 	h := newHarness(t)
 	// NDJSON with a malformed line and an unknown field in the middle:
 	// those two are refused alone, the others imported.
-	body := importLine("CCI-1") + "\n{not json\n\n" + `{"kind":"found","external_ref":"CCI-2","nickname":"x"}` + "\n" + importLine("CCI-3") + "\n"
+	long := fmt.Sprintf(`{"kind":"found","external_ref":"CCI-1","notes":%q,"photos":[{"data":"aGVsbG8=","name":"a.jpg"}]}`, strings.Repeat("n", 20000))
+	long3 := strings.Replace(strings.Replace(long, "CCI-1", "CCI-3", 1), `"notes"`, `"marks":"x","notes"`, 1)
+	body := long + "\n{not json\n\n" + `{"kind":"found","external_ref":"CCI-2","nickname":"x"}` + "\n" + long3 + "\n"
 	r := h.do(request{method: "POST", path: "/v1/import", key: portalKey, body: []byte(body), ctype: "application/x-ndjson"})
 	if r.status != http.StatusOK {
 		t.Fatalf("ndjson: %d %s", r.status, r.body)
