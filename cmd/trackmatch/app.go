@@ -47,7 +47,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 		}
 	}()
 	start := time.Now()
-	a.store, err = index.Open(cfg.badgerDir(), index.StoreOptions{EncryptionKey: cfg.EncryptionKey, Logger: log})
+	a.store, err = index.Open(cfg.badgerDir(), index.StoreOptions{EncryptionKey: cfg.EncryptionKey, Logger: log,
+		MatchEventThreshold: cfg.Webhook.Threshold})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

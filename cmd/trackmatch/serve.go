@@ -100,6 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	h := app.handler(apiCfg)
 	handler.Store(&h)
+	stopWebhooks := app.startWebhooks(ctx, cfg.Webhook)
 	log.Info("ready", "faces", app.faces.Len())
 
 	select {
@@ -111,6 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	shutdown(srv, log)
+	stopWebhooks()
 	if err := app.Close(); err != nil {
 		log.Error("close", "err", err)
 		return 1
