@@ -188,13 +188,16 @@ func splitJSONArray(data []byte) ([]json.RawMessage, error) {
 
 // importRequestBody describes POST /v1/import's body for OpenAPI: the same
 // record schema as a JSON array or as NDJSON lines.
-func importRequestBody() (*openapi3.RequestBodyRef, error) {
-	rec, err := schemaFor(models.ImportRecord{}, true)
+func importRequestBody(comps openapi3.Schemas) (*openapi3.RequestBodyRef, error) {
+	rec, err := schemaInto(comps, models.ImportRecord{}, true)
 	if err != nil {
 		return nil, err
 	}
-	rec.Value.Description = "one record: the fields of POST /v1/children (external_ref required) and its photos, each {data: base64 bytes, name: optional file name echoed in the result}"
-	arr := openapi3.NewArraySchema().WithItems(rec.Value).WithMinItems(1).WithMaxItems(models.MaxImportBatch)
+	if c, ok := comps["ImportRecord"]; ok {
+		c.Value.Description = "one record: the fields of POST /v1/children (external_ref required) and its photos, each {data: base64 bytes, name: optional file name echoed in the result}"
+	}
+	arr := openapi3.NewArraySchema().WithMinItems(1).WithMaxItems(models.MaxImportBatch)
+	arr.Items = rec
 	nd := openapi3.NewStringSchema()
 	nd.Description = "one record (as in the array form) a line"
 	return &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).WithContent(openapi3.Content{
