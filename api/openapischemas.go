@@ -1,6 +1,9 @@
 package api
 
 import (
+	"encoding/json"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"reflect"
 	"strings"
 	"unicode"
@@ -88,4 +91,16 @@ func routeTag(path string) string {
 		return "audit"
 	}
 	return "service"
+}
+
+// OpenAPIDocument returns the OpenAPI document a server with cfg serves at
+// /openapi.json, without building one (for `trackmatch openapi` and the
+// linter that make test runs on it).
+func OpenAPIDocument(cfg Config) ([]byte, error) {
+	s := &Server{cfg: cfg.withDefaults(), registry: prometheus.NewRegistry()}
+	doc, err := buildOpenAPI(s.routes(), s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(doc, "", "  ")
 }

@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"import":      {"import records and photos from a JSONL or CSV file, idempotent and resumable (flags: --photos, --url and --key, or --data)", runImport},
 		"face-worker": {"internal: the process that analyses photos for the others (started by them)", runFaceWorker},
 		"eval":        {"measure matching on labelled photos, face-only and fused (flags: --photos, --synthetic-attributes)", runEval},
+		"openapi":     {"print the API's OpenAPI document (as served at /openapi.json)", runOpenAPI},
 		"models":      {"check the face model files (models verify)", runModels},
 		"reembed":     {"give stored faces their MobileFaceNet descriptors, from the stored photos (flags: --data, --workers); resumable", runReembed},
 		"rescore":     {"re-score missing-found pairs into the review queue (flags: --data, --full, --threshold, --workers)", runRescore},
