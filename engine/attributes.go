@@ -33,7 +33,7 @@ const (
 	NamePartial = "partial"
 
 	AgeOverlap = "overlap" // age ranges overlap once moved to one date
-	AgeNear    = "near"    // apart by no more than AgeTolerance
+	AgeNear    = "near"    // apart by no more than models.AgeTolerance
 	AgeFar     = "far"     // apart by more
 
 	SexSame     = "same"
@@ -385,17 +385,6 @@ func nonBlank(ss []string) []string {
 
 // --- age ---
 
-// AgeTolerance is how many years apart two age ranges may be, once moved to
-// one date, and still be "near", for a child of about ageYears at that date:
-// one year for rounding; plus 0.15 per year between the records, because an
-// age given long ago (often a caregiver's guess) errs more the longer ago it
-// was given; plus 0.1 per year of age, because the older the child the
-// rougher a guess from looks or a bone-age test (about ±1 year at 5, ±2
-// years in the teens).
-func AgeTolerance(gapYears, ageYears float64) float64 {
-	return 1 + 0.15*math.Abs(gapYears) + 0.1*max(0, ageYears)
-}
-
 // compareAge moves both age ranges to the later of the two observation
 // dates (models.Child.AgeOn; it counts whole years, which the tolerance
 // absorbs) and compares them. When neither record has a date, the ranges
@@ -432,7 +421,7 @@ func compareAge(missing, found *models.Child) FieldComparison {
 		}
 	}
 	d := max(0, a.Min-b.Max, b.Min-a.Max)
-	tol := AgeTolerance(gap, float64(a.Min+a.Max+b.Min+b.Max)/4)
+	tol := models.AgeTolerance(gap, float64(a.Min+a.Max+b.Min+b.Max)/4)
 	var verdict string
 	switch {
 	case d == 0:
@@ -527,8 +516,8 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// foldLabel folds a language, state or district name for lookup: Unicode
-// NFKC, Latin accents dropped, lower case, "&" read as "and", full stops
+// foldLabel folds a language name for lookup (places fold through
+// models/places): Unicode NFKC, Latin accents dropped, lower case, "&" read as "and", full stops
 // dropped ("U.P." is "up"), other punctuation as space, spaces collapsed.
 func foldLabel(s string) string {
 	s = norm.NFKD.String(s)

@@ -164,14 +164,6 @@ func TestCompareAge(t *testing.T) {
 	}
 }
 
-func TestAgeTolerance(t *testing.T) {
-	for _, tt := range []struct{ gap, age, want float64 }{{0, 0, 1}, {5, 0, 1.75}, {0, 10, 2}, {10, 15, 4}, {-4, -1, 1.6}} {
-		if got := AgeTolerance(tt.gap, tt.age); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("AgeTolerance(%g, %g) = %g, want %g", tt.gap, tt.age, got, tt.want)
-		}
-	}
-}
-
 func TestCompareSex(t *testing.T) {
 	tests := []struct {
 		a, b     models.Sex

@@ -10,8 +10,10 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/registry"
 
+	"github.com/trackmatch/trackmatch/models"
 	"github.com/trackmatch/trackmatch/models/marks"
 	"github.com/trackmatch/trackmatch/models/names"
+	"github.com/trackmatch/trackmatch/models/places"
 )
 
 // Bleve looks analyzers up by name in its process-wide registry, both when
@@ -37,9 +39,10 @@ const (
 )
 
 // analysisVersion is bumped whenever the mapping or the meaning of an
-// analyzer changes in this package. Changes in models/names or models/marks
-// are caught without a bump by analysisFingerprint.
-const analysisVersion = 3
+// analyzer changes in this package (4: place fields hold places.Resolve's
+// names). Changes in models/names, models/marks or models/places are caught
+// without a bump by analysisFingerprint.
+const analysisVersion = 4
 
 func init() {
 	must := func(err error) {
@@ -210,30 +213,9 @@ func writtenInTamil(s string) bool {
 	return false
 }
 
-// isPlaceNoise reports words people add around a place name that do not
-// identify it.
-func isPlaceNoise(w string) bool {
-	switch w {
-	case "district", "dist", "distt", "zila", "zilla", "jila", "jilla":
-		return true
-	}
-	return false
-}
-
-// placeTerm folds a state or district to one comparable term: script folded,
-// case and punctuation gone, and "district"/"zila" words dropped, so that
-// "Dist. Pune", "PUNE" and "पुणे" agree. It returns "" for no place.
-func placeTerm(s string) string {
-	words := strings.Fields(strings.ToLower(names.Fold(s)))
-	kept := words[:0]
-	for _, w := range words {
-		w = strings.Trim(w, ".,;:-()")
-		if w != "" && !isPlaceNoise(w) {
-			kept = append(kept, w)
-		}
-	}
-	return strings.Join(kept, " ")
-}
+// placeTerm is the place analysis: the models/places key of a resolved
+// state or district (documents hold places.Resolve's names), "" for none.
+func placeTerm(s string) string { return places.Key(s) }
 
 // markTerms turns free-text marks into index terms at three precisions, so
 // that "mole on left cheek" meets "til on the face" (mole/face) and a
@@ -275,14 +257,19 @@ func markPrecision(term string) int { return strings.Count(term, "/") + 1 }
 // mapping version plus a hash of the analysis of fixed probes (names in
 // several scripts and spellings, places, marks). An index written under
 // another fingerprint holds terms that queries would no longer produce, so
-// any change in models/names or models/marks makes existing indexes stale.
+// any change in models/names, models/marks or models/places makes existing
+// indexes stale.
 func analysisFingerprint() string {
 	probeNames := []string{
 		"Rahul Kumar", "राहुल", "রাহুল", "Shaikh Imran", "Sheikh", "Mohd. Aamir", "मोहम्मद आमिर",
 		"Pooja Kumari", "पूजा", "Lakshmi", "லட்சுமி", "Gurpreet Kaur", "ਗੁਰਪ੍ਰੀਤ", "Baby", "Sri Venkatesh",
 		"Chhotu", "Md Rafiq", "Srinivas", "శ్రీనివాస్", "Priyanka Das", "প্রিয়াঙ্কা",
 	}
-	probePlaces := []string{"Dist. Pune", "PUNE", "पुणे", "North 24 Parganas", "Uttar Pradesh"}
+	probePlaces := []models.Place{
+		{District: "Dist. Pune"}, {State: "PUNE"}, {District: "पुणे"}, {State: "WB", District: "North 24 Parganas"},
+		{State: "U.P.", District: "Allahabad"}, {District: "Pune City"}, {District: "जिला Bombay"},
+		{Text: "found at Patna junction, Bihar"}, {State: "Orissa"},
+	}
 	probeMarks := []string{
 		"black mole on left cheek", "til on left side of face", "jalne ka nishan daayan haath",
 		"scar above right eye, birthmark on back", "tattoo of OM on right forearm",
@@ -293,7 +280,8 @@ func analysisFingerprint() string {
 		fmt.Fprintf(h, "n %q %q %q\n", n, nameTerms(n), phoneticTerms(n))
 	}
 	for _, p := range probePlaces {
-		fmt.Fprintf(h, "p %q %q\n", p, placeTerm(p))
+		r := places.Resolve(p)
+		fmt.Fprintf(h, "p %q %q %q %q %q\n", p.State, p.District, p.Text, placeTerm(r.State), placeTerm(r.District))
 	}
 	for _, m := range probeMarks {
 		fmt.Fprintf(h, "m %q %q\n", m, markTerms(m))

@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/trackmatch/trackmatch/models"
+	"github.com/trackmatch/trackmatch/models/places"
 )
 
 // Index fields. Names and marks are indexed in one field per partition
@@ -134,18 +135,16 @@ func attrMapping() *mapping.IndexMappingImpl {
 // birthYears moves an age range to a common reference: the calendar years
 // the child can have been born in, [year(ref)-max-1, year(ref)-min]. Ages
 // recorded years apart then compare without moving ranges. The reference is
-// ObservedOn, else the record's creation; ok is false when age or date is
-// unknown.
+// ObservedOn; ok is false when age or date is unknown. (The scorer does not
+// move an age without a date, and gives no evidence when one record has a
+// date and the other none, so an undated age filters nothing here.)
 func birthYears(c *models.Child) (lo, hi, refYear int, ok bool) {
 	if a := c.Age; a == nil || a.Min < 0 || a.Max < a.Min || a.Max > models.MaxAgeYears {
 		return 0, 0, 0, false // unknown, or not an age Validate allows: no evidence
 	}
 	ref, okRef := c.ObservedOn.Time()
 	if !okRef {
-		if c.CreatedAt.IsZero() {
-			return 0, 0, 0, false
-		}
-		ref = c.CreatedAt
+		return 0, 0, 0, false
 	}
 	y := ref.Year()
 	return y - c.Age.Max - 1, y - c.Age.Min, y, true
@@ -176,15 +175,19 @@ func attrDoc(c *models.Child) map[string]interface{} {
 		d[attrPrefixMarks+p] = c.Marks
 		d[attrFieldMarks] = c.Marks
 	}
-	if c.Place.State != "" {
-		d[attrFieldState] = c.Place.State
+	// The place as models/places resolves it (codes and old names read,
+	// a state inferred from the district or text), as queries and the
+	// scorer resolve theirs.
+	place := places.Resolve(c.Place)
+	if place.State != "" {
+		d[attrFieldState] = place.State
 	}
-	if c.Place.District != "" {
-		d[attrFieldDistrict] = c.Place.District
+	if place.District != "" {
+		d[attrFieldDistrict] = place.District
 	}
 	if lo, hi, ref, ok := birthYears(c); ok {
-		years := make([]string, 0, hi-lo+1+2*ageMaxTolerance)
-		for y := lo - ageMaxTolerance; y <= hi+ageMaxTolerance; y++ {
+		years := make([]string, 0, hi-lo+1+2*ageIndexMargin)
+		for y := lo - ageIndexMargin; y <= hi+ageIndexMargin; y++ {
 			years = append(years, partYear(p, y))
 		}
 		d[attrFieldPartYear] = years

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trackmatch/trackmatch/models"
 	"github.com/trackmatch/trackmatch/models/names"
+	"github.com/trackmatch/trackmatch/models/places"
 )
 
 // AttributeHit is one candidate from Candidates: a record of the other kind,
@@ -59,32 +60,22 @@ const (
 	boostFilterOnly = 1e-3 // filters that drive a name-less search must not rank it
 )
 
-// ageTolerance is how many years two birth-year ranges may be apart and
-// still meet, given the gap in years between the two observations. A found
-// child's age is estimated from appearance (or a bone test), two years out
-// either way for an adolescent, and an estimate made years later, of an
-// older child, is less certain still.
-func ageTolerance(gap int) int {
-	if gap < 0 {
-		gap = -gap
-	}
-	switch {
-	case gap <= 2:
-		return 2
-	case gap <= 6:
-		return 3
-	}
-	return ageMaxTolerance
-}
-
-// ageMaxTolerance is the tolerance of the largest gaps, and so the widest.
-const ageMaxTolerance = 4
+// ageIndexMargin is how many years beyond its birth years a record's
+// part_year terms reach (index format: changing it needs a rebuild). The
+// query side widens its own years by the rest of the widest tolerance.
+const ageIndexMargin = 4
 
 // ageMeets is the age test of Candidates on two birth-year ranges with the
-// years they were observed in.
+// years their ages were observed in: models.AgeTolerance, the scorer's rule,
+// at the gap and the children's average age at the later year, each taken
+// a year wider for the whole years they are counted in (so retrieval is
+// never stricter than scoring), and at most models.AgeWidestTolerance.
 func ageMeets(qlo, qhi, qref, lo, hi, ref int) bool {
-	t := ageTolerance(ref - qref)
-	return lo <= qhi+t && hi >= qlo-t
+	gap := max(ref-qref, qref-ref)
+	later := max(ref, qref)
+	age := float64(4*later-(qlo+qhi+lo+hi)) / 4
+	t := min(models.AgeTolerance(float64(gap+1), age+1), float64(models.AgeWidestTolerance()))
+	return float64(lo) <= float64(qhi)+t && float64(hi) >= float64(qlo)-t
 }
 
 // Candidates returns up to limit records of the other kind whose attributes
@@ -105,9 +96,9 @@ func ageMeets(qlo, qhi, qref, lo, hi, ref int) bool {
 //	         matches every record of its partitions the filters let through
 //	filter   when q's age is known: birth years overlap within a tolerance
 //	         that widens with the gap between the two observations
-//	         (ageTolerance: 2 years up to a 2-year gap, 3 up to 6, then 4),
-//	         or the record's age is unknown. Bleve applies the widest
-//	         tolerance; the exact one is applied to the fetched hits (limit
+//	         (ageMeets: models.AgeTolerance, the scorer's rule), or the
+//	         record's age or date is unknown. Bleve applies the widest
+//	         tolerance (models.AgeWidestTolerance); the exact one is applied to the fetched hits (limit
 //	         and a margin), so a page can rarely come back short
 //	must not status closed
 //	should   marks by type alone, same district, same state (ranking)
@@ -233,7 +224,8 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 	}
 	lo, hi, ref, ageKnown := birthYears(q)
 	cq.ageKnown, cq.birthLo, cq.birthHi, cq.birthRef = ageKnown, lo, hi, ref
-	cq.district, cq.state = placeTerm(q.Place.District), placeTerm(q.Place.State)
+	place := places.Resolve(q.Place)
+	cq.district, cq.state = place.DistrictKey(), place.StateKey()
 	parts := queryPartitions(q)
 
 	var gate, should []query.Query
@@ -353,10 +345,13 @@ func ageFilter(q *models.Child, parts []string, boost float64) query.Query {
 	if !ok {
 		return nil
 	}
+	// Records carry their years ageIndexMargin wide; the query reaches the
+	// rest of the widest tolerance.
+	widen := max(0, models.AgeWidestTolerance()-ageIndexMargin)
 	var qs []query.Query
 	for _, p := range parts {
 		qs = append(qs, termQuery(attrFieldPartYear, p+"/?", boost))
-		for y := lo; y <= hi; y++ {
+		for y := lo - widen; y <= hi+widen; y++ {
 			qs = append(qs, termQuery(attrFieldPartYear, partYear(p, y), boost))
 		}
 	}
@@ -421,7 +416,7 @@ func (cq candidateQuery) reasons(fields map[string]interface{}) map[string][]str
 		{attrFieldState, ReasonState, cq.state},
 	} {
 		for _, v := range storedStrings(fields[f.field]) {
-			if t := placeTerm(v); t != "" && t == f.want {
+			if t := places.Key(v); t != "" && t == f.want {
 				add(f.reason, t)
 			}
 		}

@@ -640,13 +640,13 @@ func TestOneEditApart(t *testing.T) {
 }
 
 func TestAgeToleranceWidensWithTheGap(t *testing.T) {
-	for _, c := range []struct{ gap, want int }{{0, 2}, {2, 2}, {-2, 2}, {3, 3}, {6, 3}, {-6, 3}, {7, 4}, {20, 4}} {
-		if got := ageTolerance(c.gap); got != c.want {
-			t.Errorf("ageTolerance(%d) = %d, want %d", c.gap, got, c.want)
-		}
-		if got := ageTolerance(c.gap); got > ageMaxTolerance {
-			t.Errorf("ageTolerance(%d) = %d over the maximum %d", c.gap, got, ageMaxTolerance)
-		}
+	// Born 2010 and born 2004-2005: five years apart, too far for records
+	// made the same year, near enough for records made 15 years apart.
+	if ageMeets(2010, 2010, 2012, 2004, 2005, 2012) {
+		t.Errorf("no gap tolerated 5 years")
+	}
+	if !ageMeets(2010, 2010, 2012, 2004, 2005, 2027) {
+		t.Errorf("a 15-year gap did not tolerate 5 years")
 	}
 	// Born 2008-2011 (8-10 in 2019) and born 2004-2005: three years apart.
 	if ageMeets(2008, 2011, 2019, 2004, 2005, 2020) {
