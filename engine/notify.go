@@ -101,8 +101,10 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 }
 
-// DeliverDue makes one attempt at every delivery that is due and returns
-// how many were acknowledged.
+// DeliverDue attempts the deliveries that are due, oldest first, and
+// returns how many were acknowledged. It stops at the first failure: the
+// receiver is likely down, and the next pass (after Poll) tries the next
+// one, so a receiver that is down gets one attempt a poll, not a flood.
 func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 	due, err := n.out.DueDeliveries(ctx, n.now(), 100)
 	if err != nil {
@@ -130,6 +132,7 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 		if err := n.out.PutDelivery(ctx, d); err != nil {
 			return sent, fmt.Errorf("reschedule delivery %s: %w", d.Event.ID, err)
 		}
+		return sent, nil
 	}
 	return sent, nil
 }
