@@ -88,6 +88,9 @@ func (f *fakeChildren) UpdateChild(_ context.Context, id string, c *models.Child
 	if !ok {
 		return nil, notFound("record")
 	}
+	if c.Kind != old.Kind { // as engine.Service.UpdateChild
+		return nil, models.Errorf(models.ECONFLICT, "a record's kind cannot change")
+	}
 	updated := *c
 	updated.ID, updated.Photos, updated.CreatedAt, updated.UpdatedAt = id, old.Photos, old.CreatedAt, fakeTime.Add(time.Hour)
 	updated.Normalize()

@@ -237,3 +237,7 @@ func TestChildInputCoversEditableFields(t *testing.T) {
 		}
 	}
 }
+
+// isWebRoute reports whether a gin route path is one of the page's, which
+// are not API operations and so are not in the OpenAPI document.
+func isWebRoute(p string) bool { return p == "/" || strings.HasPrefix(p, webAssetPrefix) }

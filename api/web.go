@@ -35,10 +35,6 @@ var webContentTypes = map[string]string{
 	".css":  "text/css; charset=utf-8",
 }
 
-// isWebRoute reports whether a gin route path is one of the page's, which
-// are not API operations and so are not in the OpenAPI document.
-func isWebRoute(p string) bool { return p == "/" || strings.HasPrefix(p, webAssetPrefix) }
-
 // registerWeb serves the investigator page at / and its assets under
 // /web/. These routes need no key (the page holds no data; it calls the
 // /v1 API with the key the user enters) and are kept out of the route

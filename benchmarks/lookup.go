@@ -301,7 +301,7 @@ func (n *naiveFaces) Search(ctx context.Context, q models.FaceQuery, kind models
 	hits := make([]models.FaceHit, 0, k+1)
 	for i := range n.entries {
 		e := &n.entries[i]
-		if e.Kind != kind || !q.Admits(e.Sex) || q.Exclude[e.ChildID] {
+		if e.Kind != kind || !q.Admits(e.Sex) {
 			continue
 		}
 		for qi := range queries {

@@ -133,22 +133,6 @@ func discountImplied(cmps []FieldComparison) {
 		"the shared state already says the language")
 }
 
-// YearsBetween returns the years from the missing child's date last seen to
-// the found child's date found: negative when found first, ok false when
-// either date is unknown. The face scorer uses its absolute value as the
-// time the face has had to change.
-func YearsBetween(missing, found *models.Child) (float64, bool) {
-	if missing == nil || found == nil {
-		return 0, false
-	}
-	m, okM := missing.ObservedOn.Time()
-	f, okF := found.ObservedOn.Time()
-	if !okM || !okF {
-		return 0, false
-	}
-	return yearsFrom(m, f), true
-}
-
 // yearsFrom returns the years from a to b, in 365.25-day years.
 func yearsFrom(a, b time.Time) float64 { return b.Sub(a).Hours() / 24 / 365.25 }
 

@@ -99,30 +99,6 @@ func TestCompareAttributesImpliedOnlyWhenImplied(t *testing.T) {
 	}
 }
 
-func TestYearsBetween(t *testing.T) {
-	tests := []struct {
-		lastSeen, found models.Date
-		want            float64
-		ok              bool
-	}{
-		{"2019-05-01", "2024-05-01", 5, true},
-		{"2020-01-01", "2019-01-01", -1, true},
-		{"2020-01-01", "2020-01-01", 0, true},
-		{"", "2020-01-01", 0, false},
-		{"2020-01-01", "", 0, false},
-		{"2020-13-01", "2021-01-01", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := YearsBetween(&models.Child{ObservedOn: tt.lastSeen}, &models.Child{ObservedOn: tt.found})
-		if ok != tt.ok || math.Abs(got-tt.want) > 0.01 {
-			t.Errorf("YearsBetween(%s, %s) = %.3f, %v; want %.0f, %v", tt.lastSeen, tt.found, got, ok, tt.want, tt.ok)
-		}
-	}
-	if _, ok := YearsBetween(nil, &models.Child{ObservedOn: "2020-01-01"}); ok {
-		t.Error("YearsBetween(nil, ...) is ok")
-	}
-}
-
 func TestCompareAge(t *testing.T) {
 	tests := []struct {
 		name             string

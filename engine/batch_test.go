@@ -283,7 +283,7 @@ func TestRescoreFindsTruePairs(t *testing.T) {
 		t.Errorf("%d matches stored, want the 4 true pairs", len(ms))
 	}
 	// One decision is too few to re-estimate the parameters (20 by default).
-	if _, err := w.r.DecideMatch(context.Background(), models.MatchID(p.missing[0].ID, p.found[0].ID),
+	if _, err := w.svc.DecideMatch(context.Background(), models.MatchID(p.missing[0].ID, p.found[0].ID),
 		models.Decision{Decision: models.MatchConfirmed, By: "k"}); err != nil {
 		t.Fatal(err)
 	}
@@ -357,10 +357,10 @@ func TestRescoreKeepsDecisions(t *testing.T) {
 	w.run(false)
 	ctx := context.Background()
 	id := func(i int) string { return models.MatchID(p.missing[i].ID, p.found[i].ID) }
-	if _, err := w.r.DecideMatch(ctx, id(0), models.Decision{Decision: models.MatchConfirmed, By: "k1"}); err != nil {
+	if _, err := w.svc.DecideMatch(ctx, id(0), models.Decision{Decision: models.MatchConfirmed, By: "k1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.r.DecideMatch(ctx, id(1), models.Decision{Decision: models.MatchRejected, By: "k1", Note: "different mother"}); err != nil {
+	if _, err := w.svc.DecideMatch(ctx, id(1), models.Decision{Decision: models.MatchRejected, By: "k1", Note: "different mother"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -372,7 +372,7 @@ func TestRescoreKeepsDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-w.gate.blocked
-	if _, err := w.r.DecideMatch(ctx, id(2), models.Decision{Decision: models.MatchConfirmed, By: "k2"}); err != nil {
+	if _, err := w.svc.DecideMatch(ctx, id(2), models.Decision{Decision: models.MatchConfirmed, By: "k2"}); err != nil {
 		t.Fatal(err)
 	}
 	w.restart(-1) // stops the held job at its checkpoint

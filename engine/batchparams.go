@@ -168,27 +168,26 @@ func (r *Rescorer) estimateEM(ctx context.Context, base models.Params) (models.P
 	var pairs, random [][]FieldComparison
 	for i := range missing {
 		m := &missing[i]
-		mf := childFaces(m)
-		ids, err := r.svc.candidateIDs(ctx, m, mf, emPool)
+		ids, err := r.svc.CandidateIDs(ctx, m, emPool)
 		if err != nil {
 			return models.Params{}, EMReport{}, err
 		}
 		for _, id := range ids {
-			f, err := r.svc.store.GetChild(ctx, id)
+			f, err := r.store.GetChild(ctx, id)
 			if models.ErrorCode(err) == models.ENOTFOUND {
 				continue
 			}
 			if err != nil {
 				return models.Params{}, EMReport{}, err
 			}
-			if cmps := r.svc.comparePair(scorer, m, mf, &f, childFaces(&f)); !blocked(cmps) {
+			if cmps := r.svc.ComparePair(scorer, m, &f); !blocked(cmps) {
 				pairs = append(pairs, cmps)
 			}
 		}
 		// A fixed stride through the found sample: random enough for u,
 		// and the same sample on every run over the same records.
 		f := &found[(i*7919)%len(found)]
-		random = append(random, r.svc.comparePair(scorer, m, mf, f, childFaces(f)))
+		random = append(random, r.svc.ComparePair(scorer, m, f))
 	}
 	p, rep, err := EstimateEM(base, random, pairs, EMOptions{FixedFields: []string{FieldFace}})
 	r.log.Info("EM sample", "missing", len(missing), "candidate_pairs", len(pairs), "random_pairs", len(random),
@@ -249,14 +248,13 @@ func (r *Rescorer) estimateRate(ctx context.Context) error {
 	var queries [][]float64
 	for i := range missing {
 		m := &missing[i]
-		mf := childFaces(m)
-		ids, err := r.svc.candidateIDs(ctx, m, mf, r.opt.Pool)
+		ids, err := r.svc.CandidateIDs(ctx, m, r.opt.Pool)
 		if err != nil {
 			return err
 		}
 		var ws []float64
 		for _, id := range ids {
-			f, err := r.svc.store.GetChild(ctx, id)
+			f, err := r.store.GetChild(ctx, id)
 			if models.ErrorCode(err) == models.ENOTFOUND {
 				continue
 			}
@@ -266,12 +264,12 @@ func (r *Rescorer) estimateRate(ctx context.Context) error {
 			if f.Kind != models.KindFound {
 				continue
 			}
-			if sc := r.svc.scorePair(scorer, m, mf, &f, childFaces(&f)); !sc.Blocked {
+			if sc := scorer.Score(r.svc.ComparePair(scorer, m, &f)); !sc.Blocked {
 				ws = append(ws, sc.Score)
 			}
 		}
 		queries = append(queries, ws)
-		r.yield(ctx)
+		r.priority.Yield(ctx)
 	}
 	before := r.svc.MatchRate()
 	rate := EstimateMatchRate(queries, n, before)

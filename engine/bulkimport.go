@@ -13,9 +13,8 @@ import (
 	"github.com/trackmatch/trackmatch/models"
 )
 
-// BulkWriter is what a bulk import writes through: the Service, or its
-// Interactive wrapper while a re-scoring job may run (whose AddPhoto makes
-// the job give way).
+// BulkWriter is what a bulk import writes through: the Service (whose
+// AddPhoto counts as interactive work, so a running job gives way).
 type BulkWriter interface {
 	Import(ctx context.Context, cs []models.Child) error
 	CreateChild(ctx context.Context, c *models.Child) (*models.Child, bool, error)

@@ -23,7 +23,7 @@ func importRec(kind models.Kind, ref, name string, photos ...[]byte) models.Impo
 func TestImporterResultsAndIdempotency(t *testing.T) {
 	w := newWorld(t, engine.RescoreOptions{})
 	ctx := context.Background()
-	im := engine.NewImporter(w.r.Interactive(), 2)
+	im := engine.NewImporter(w.svc, 2)
 	face := w.face()
 	batch := []models.ImportRecord{
 		importRec(models.KindMissing, "FIR-1", "Sunita Kumari", descriptorPhoto(face)),

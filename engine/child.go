@@ -57,7 +57,9 @@ func (s *Service) GetChild(ctx context.Context, id string) (*models.Child, error
 }
 
 // UpdateChild replaces a record's editable fields. Its id, kind, photos and
-// creation time stay.
+// creation time stay: a record given the other kind is refused with
+// ECONFLICT (it would move to the other side of the search), an empty kind
+// keeps the stored one.
 func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (*models.Child, error) {
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
@@ -72,7 +74,7 @@ func (s *Service) UpdateChild(ctx context.Context, id string, c *models.Child) (
 		return nil, err
 	}
 	if c.Kind != old.Kind {
-		return nil, &models.Error{Code: models.EINVALID, Message: "a record's kind cannot change",
+		return nil, &models.Error{Code: models.ECONFLICT, Message: "a record's kind cannot change",
 			Fields: []models.FieldError{{Field: "kind", Message: fmt.Sprintf("is %q and cannot change", old.Kind)}}}
 	}
 	c.Normalize()
@@ -126,8 +128,10 @@ func (s *Service) DeleteChild(ctx context.Context, id string) error {
 // AddPhoto finds the faces in a photo and stores it with the child. A photo
 // with no face is refused with ENOFACE and nothing is stored. The same
 // bytes (by SHA-256) already stored with the child return that photo, with
-// Photo.Existing set, and nothing new is stored or analysed.
+// Photo.Existing set, and nothing new is stored or analysed. It counts as
+// interactive (Priority).
 func (s *Service) AddPhoto(ctx context.Context, childID string, data []byte) (*models.Photo, error) {
+	defer s.priority.Interactive()()
 	// Refuse an unknown record before the costly analysis.
 	if _, err := s.store.GetChild(ctx, childID); err != nil {
 		return nil, err
@@ -206,15 +210,9 @@ func findPhoto(c *models.Child, digest string) *models.Photo {
 // an undecided match that falls below the queue threshold is removed, the
 // others keep their decision and take their new score). The record's
 // UpdatedAt moves, so the next incremental re-score job scores its pairs
-// again too. ENOTFOUND for an unknown photo. Called while a re-score job
-// may run, it must go through Interactive.DeletePhoto, which keeps the
-// job's writes and decisions out of the way.
+// again too. ENOTFOUND for an unknown photo. Undecided matches are kept
+// down to ServiceDeps.QueueThreshold.
 func (s *Service) DeletePhoto(ctx context.Context, photoID string) error {
-	return s.deletePhoto(ctx, photoID, DefaultRescoreThreshold)
-}
-
-// deletePhoto is DeletePhoto with the queue threshold of the job in use.
-func (s *Service) deletePhoto(ctx context.Context, photoID string, threshold float64) error {
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
 	p, err := s.store.GetPhoto(ctx, photoID)
@@ -242,7 +240,7 @@ func (s *Service) deletePhoto(ctx context.Context, photoID string, threshold flo
 	if err := s.store.PutChild(ctx, child); err != nil {
 		return fmt.Errorf("touch child %s: %w", child.ID, err)
 	}
-	if _, err := s.rescoreMatchesOf(ctx, &child, threshold); err != nil {
+	if _, err := s.rescoreMatchesOf(ctx, &child, s.queueThreshold); err != nil {
 		return err
 	}
 	return nil

@@ -192,6 +192,13 @@ func TestFaceIndexFollowsSex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The other kind is refused, as a conflict with the stored record,
+	// and changes nothing.
+	other := *c
+	other.Kind, other.Sex = c.Kind.Other(), models.SexMale
+	if _, err := svc.UpdateChild(ctx, changed, &other); models.ErrorCode(err) != models.ECONFLICT {
+		t.Errorf("kind change: %v, want %s", err, models.ECONFLICT)
+	}
 	c.Sex = models.SexMale
 	if _, err := svc.UpdateChild(ctx, changed, c); err != nil {
 		t.Fatal(err)

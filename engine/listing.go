@@ -28,13 +28,3 @@ func (r *Rescorer) ListJobs(ctx context.Context, limit int) ([]models.Job, error
 	}
 	return jobs, nil
 }
-
-// DeletePhoto is Service.DeletePhoto between two of the job's writes,
-// never during one (as DecideMatch), with the job's queue threshold: the
-// matches it re-scores are read and written with no decision or job
-// write between.
-func (i Interactive) DeletePhoto(ctx context.Context, photoID string) error {
-	i.r.writeMu.Lock()
-	defer i.r.writeMu.Unlock()
-	return i.Service.deletePhoto(ctx, photoID, i.r.opt.Threshold)
-}

@@ -45,8 +45,9 @@ func childFaces(c *models.Child) []childFace {
 }
 
 // Candidates ranks the children of the other kind who could be the stored
-// child id.
+// child id. It counts as interactive (Priority).
 func (s *Service) Candidates(ctx context.Context, id string, limit int) ([]models.Candidate, error) {
+	defer s.priority.Interactive()()
 	c, err := s.store.GetChild(ctx, id)
 	if err != nil {
 		return nil, err
@@ -55,8 +56,10 @@ func (s *Service) Candidates(ctx context.Context, id string, limit int) ([]model
 }
 
 // Search ranks candidates for a query record and photos without storing
-// anything. The query's kind is the side of the query child.
+// anything. The query's kind is the side of the query child. It counts as
+// interactive (Priority).
 func (s *Service) Search(ctx context.Context, q *models.Child, photos [][]byte, limit int) ([]models.Candidate, error) {
+	defer s.priority.Interactive()()
 	if err := q.Validate(s.now()); err != nil {
 		return nil, err
 	}
@@ -159,6 +162,23 @@ func (s *Service) scoreCandidates(ctx context.Context, q *models.Child, faces []
 
 // minIDsPerWorker is the fewest candidates worth a goroutine of their own.
 const minIDsPerWorker = 16
+
+// CandidateIDs are the ids of the records of the other kind that q's
+// attributes or faces retrieve, up to pool per path: what a lookup ranks,
+// and what the re-scoring job scores.
+func (s *Service) CandidateIDs(ctx context.Context, q *models.Child, pool int) ([]string, error) {
+	return s.candidateIDs(ctx, q, childFaces(q), pool)
+}
+
+// GalleryScorer is the scorer of a search among the records of kind
+// gallery: the current parameters with the prior of that gallery's size.
+func (s *Service) GalleryScorer(gallery models.Kind) *Scorer { return s.galleryScorer(gallery) }
+
+// ComparePair compares two loaded records field by field, faces included,
+// with scorer's face evidence.
+func (s *Service) ComparePair(scorer *Scorer, a, b *models.Child) []FieldComparison {
+	return s.comparePair(scorer, a, childFaces(a), b, childFaces(b))
+}
 
 // candidateIDs returns, in id order, the children of the other kind that
 // the face index (the pool nearest q's faces) and the attribute index (the
@@ -323,7 +343,12 @@ func ageAt(c *models.Child, t time.Time) float64 {
 // MatchStore keeps the matches the batch job found and their decisions.
 type MatchStore interface {
 	GetMatch(ctx context.Context, id string) (models.Match, error)
-	PutMatch(ctx context.Context, m models.Match) error
+	// MergeMatchScores writes new scores into matches, each keeping its
+	// stored decision, in one transaction per batch; an undecided match
+	// below dropBelow is removed (index.Store.MergeMatchScores).
+	MergeMatchScores(ctx context.Context, ms []models.Match, dropBelow float64) (removed int, err error)
+	// DecideMatch records a decision on a match in one transaction.
+	DecideMatch(ctx context.Context, id string, d models.Decision) (models.Match, error)
 	ListMatches(ctx context.Context, f models.MatchFilter) ([]models.Match, string, error)
 	MatchesForChild(ctx context.Context, childID string) ([]models.Match, error)
 	DeleteMatch(ctx context.Context, id string) error
@@ -342,15 +367,15 @@ func (s *Service) ListDecisions(ctx context.Context, f models.DecisionFilter) ([
 // below threshold, the least probability the re-score job keeps a new
 // pair at, is removed (the evidence that put it in the queue is gone);
 // every other match is updated in place with its new score, and a decided
-// one keeps its decision. The caller holds recordMu, and the Rescorer's
-// writeMu when a job may run, so no decision lands between the read and
-// the write of a match.
+// one keeps its decision (MatchStore.MergeMatchScores, so that no decision
+// made meanwhile is lost). The caller holds recordMu.
 func (s *Service) rescoreMatchesOf(ctx context.Context, c *models.Child, threshold float64) (removed int, err error) {
 	ms, err := s.matches.MatchesForChild(ctx, c.ID)
 	if err != nil {
 		return 0, fmt.Errorf("matches of %s: %w", c.ID, err)
 	}
 	scorer := s.galleryScorer(models.KindFound)
+	var rescored []models.Match
 	for _, m := range ms {
 		otherID := m.FoundID
 		if c.ID == m.FoundID {
@@ -361,25 +386,20 @@ func (s *Service) rescoreMatchesOf(ctx context.Context, c *models.Child, thresho
 			continue // deleted with its matches
 		}
 		if err != nil {
-			return removed, fmt.Errorf("load %s: %w", otherID, err)
+			return 0, fmt.Errorf("load %s: %w", otherID, err)
 		}
 		missing, found := c, &other
 		if c.Kind == models.KindFound {
 			missing, found = &other, c
 		}
 		ps := s.scoreLoaded(scorer, missing, childFaces(missing), found)
-		if m.Status == models.MatchNew && ps.Probability < threshold {
-			if err := s.matches.DeleteMatch(ctx, m.ID); err != nil && models.ErrorCode(err) != models.ENOTFOUND {
-				return removed, fmt.Errorf("remove match %s: %w", m.ID, err)
-			}
-			removed++
-			continue
-		}
 		m.Probability, m.Score, m.Explanation = ps.Probability, ps.Score, ps.Explanation
 		m.ParamsVersion, m.InputsHash, m.UpdatedAt = ps.ParamsVersion, ps.InputsHash, s.now().UTC()
-		if err := s.matches.PutMatch(ctx, m); err != nil && models.ErrorCode(err) != models.ENOTFOUND {
-			return removed, fmt.Errorf("re-score match %s: %w", m.ID, err)
-		}
+		rescored = append(rescored, m)
+	}
+	removed, err = s.matches.MergeMatchScores(ctx, rescored, threshold)
+	if err != nil {
+		return removed, fmt.Errorf("re-score matches of %s: %w", c.ID, err)
 	}
 	return removed, nil
 }
@@ -392,21 +412,18 @@ func (s *Service) ListMatches(ctx context.Context, f models.MatchFilter) ([]mode
 // DecideMatch records an investigator's verdict on a match. A confirmed
 // match sets both records to status matched. A later decision replaces an
 // earlier one (an investigator may correct a mistake); the batch job keeps
-// whatever was decided last.
+// whatever was decided last (the store merges its scores and decides in
+// transactions of their own, so neither waits for the other).
 func (s *Service) DecideMatch(ctx context.Context, id string, d models.Decision) (*models.Match, error) {
 	if d.Decision != models.MatchConfirmed && d.Decision != models.MatchRejected {
 		return nil, &models.Error{Code: models.EINVALID, Message: "invalid decision",
 			Fields: []models.FieldError{{Field: "decision", Message: `must be "confirmed" or "rejected"`}}}
 	}
-	m, err := s.matches.GetMatch(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	if d.At.IsZero() {
 		d.At = s.now().UTC()
 	}
-	m.Decision, m.Status, m.UpdatedAt = &d, d.Decision, d.At
-	if err := s.matches.PutMatch(ctx, m); err != nil {
+	m, err := s.matches.DecideMatch(ctx, id, d)
+	if err != nil {
 		return nil, fmt.Errorf("store decision on %s: %w", id, err)
 	}
 	if d.Decision == models.MatchConfirmed {

@@ -49,6 +49,12 @@ func (s *Service) ScoreRecords(missing, found *models.Child) PairScore {
 	return s.scoreLoaded(s.galleryScorer(models.KindFound), missing, childFaces(missing), found)
 }
 
+// ScoreWith scores loaded records, missing and found, with scorer (the
+// re-scoring job holds one scorer for a whole run).
+func (s *Service) ScoreWith(scorer *Scorer, missing, found *models.Child) PairScore {
+	return s.scoreLoaded(scorer, missing, childFaces(missing), found)
+}
+
 // scoreLoaded scores a loaded missing child m (with faces mf) against a
 // loaded found child f.
 func (s *Service) scoreLoaded(scorer *Scorer, m *models.Child, mf []childFace, f *models.Child) PairScore {

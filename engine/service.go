@@ -73,7 +73,11 @@ type Service struct {
 	newID    IDGenerator
 	now      func() time.Time
 	log      *slog.Logger
-	createMu sync.Mutex // serialises creates so external_ref stays unique
+	priority *Priority // interactive calls counted, for the job to make way
+	// queueThreshold is the least probability of an undecided match kept
+	// after its record's evidence changes.
+	queueThreshold float64
+	createMu       sync.Mutex // serialises creates so external_ref stays unique
 	// recordMu serialises every read-modify-write of a stored record
 	// (update, the touch after a photo, delete, status), and keeps the
 	// in-memory indexes in step with the store's order of writes. It is
@@ -117,6 +121,14 @@ type ServiceDeps struct {
 	NewID   IDGenerator
 	Now     func() time.Time // nil = time.Now
 	Logger  *slog.Logger
+	// Priority counts the Service's interactive calls so that a running
+	// re-scoring job makes way for them; nil makes one with the default
+	// pause (NewPriority). Give the same one to the Rescorer.
+	Priority *Priority
+	// QueueThreshold is the least probability of an undecided match kept
+	// when its record's evidence changes (DeletePhoto); 0 for
+	// DefaultRescoreThreshold. The Rescorer's Threshold, in the API.
+	QueueThreshold float64
 }
 
 // NewService builds a Service from its parts.
@@ -127,11 +139,20 @@ func NewService(d ServiceDeps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Priority == nil {
+		d.Priority = NewPriority(0)
+	}
+	if !(d.QueueThreshold > 0 && d.QueueThreshold <= 1) {
+		d.QueueThreshold = DefaultRescoreThreshold
+	}
 	s := &Service{store: d.Store, matches: d.Matches, attrs: d.Attrs, faces: d.Faces, photos: d.Photos, names: d.Names,
-		newID: d.NewID, now: d.Now, log: d.Logger}
+		newID: d.NewID, now: d.Now, log: d.Logger, priority: d.Priority, queueThreshold: d.QueueThreshold}
 	s.scorer.Store(d.Scorer)
 	return s
 }
+
+// Priority is the Priority the Service counts its interactive calls with.
+func (s *Service) Priority() *Priority { return s.priority }
 
 // Scorer returns the scorer for the current parameters.
 func (s *Service) Scorer() *Scorer { return s.scorer.Load() }

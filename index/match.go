@@ -72,8 +72,8 @@ func (s *Store) PutMatch(ctx context.Context, m models.Match) error {
 // empty); both records must exist with the right kinds (ENOTFOUND,
 // EINVALID), which also keeps a match from outliving a concurrent
 // DeleteChild. A zero CreatedAt keeps the stored one (or is now), a zero
-// UpdatedAt is now. The stored match is replaced whole: a re-scorer must
-// carry a decided match's Status and Decision over itself.
+// UpdatedAt is now. The stored match is replaced whole: a re-scorer keeps
+// decisions with MergeMatchScores, an investigator decides with DecideMatch.
 func (s *Store) PutMatches(ctx context.Context, ms []models.Match) error {
 	ms = append([]models.Match(nil), ms...)
 	for i := range ms {
@@ -81,15 +81,8 @@ func (s *Store) PutMatches(ctx context.Context, ms []models.Match) error {
 		if m.ID == "" {
 			m.ID = models.MatchID(m.MissingID, m.FoundID)
 		}
-		if !validID(m.MissingID) || !validID(m.FoundID) || m.ID != models.MatchID(m.MissingID, m.FoundID) {
-			return models.Errorf(models.EINVALID, "match id must be missing_id~found_id of two record ids")
-		}
-		if !m.Status.Valid() {
-			return models.Errorf(models.EINVALID, "match status must be %q, %q or %q",
-				models.MatchNew, models.MatchConfirmed, models.MatchRejected)
-		}
-		if !(m.Probability >= 0 && m.Probability <= 1) { // also refuses NaN
-			return models.Errorf(models.EINVALID, "match probability must be between 0 and 1")
+		if err := validMatch(*m); err != nil {
+			return err
 		}
 	}
 	for len(ms) > 0 {
@@ -107,6 +100,21 @@ func (s *Store) PutMatches(ctx context.Context, ms []models.Match) error {
 		}); err != nil {
 			return fmt.Errorf("put matches: %w", err)
 		}
+	}
+	return nil
+}
+
+// validMatch checks a match's id, status and probability.
+func validMatch(m models.Match) error {
+	if !validID(m.MissingID) || !validID(m.FoundID) || m.ID != models.MatchID(m.MissingID, m.FoundID) {
+		return models.Errorf(models.EINVALID, "match id must be missing_id~found_id of two record ids")
+	}
+	if !m.Status.Valid() {
+		return models.Errorf(models.EINVALID, "match status must be %q, %q or %q",
+			models.MatchNew, models.MatchConfirmed, models.MatchRejected)
+	}
+	if !(m.Probability >= 0 && m.Probability <= 1) { // also refuses NaN
+		return models.Errorf(models.EINVALID, "match probability must be between 0 and 1")
 	}
 	return nil
 }
@@ -182,6 +190,96 @@ func (s *Store) putMatch(txn *badger.Txn, kinds map[string]models.Kind, m models
 		}
 	}
 	return nil
+}
+
+// MergeMatchScores writes new scores into matches, each keeping the
+// decision, status and creation time stored for it (a match without a
+// decision is new), read and written in one transaction (up to 128 matches
+// each), so that no decision made meanwhile is lost: a decision committed
+// between the read and the write makes Badger retry the transaction. A
+// match whose record is gone is skipped. An undecided match whose new
+// probability is below dropBelow is removed instead of written (0 removes
+// none): its evidence no longer puts it in the queue. It returns how many
+// matches were removed.
+func (s *Store) MergeMatchScores(ctx context.Context, ms []models.Match, dropBelow float64) (removed int, err error) {
+	ms = append([]models.Match(nil), ms...)
+	for i := range ms {
+		if ms[i].ID == "" {
+			ms[i].ID = models.MatchID(ms[i].MissingID, ms[i].FoundID)
+		}
+		ms[i].Status = models.MatchNew // checked by putMatch; the stored one is kept below
+		if err := validMatch(ms[i]); err != nil {
+			return 0, err
+		}
+	}
+	for len(ms) > 0 {
+		n := min(len(ms), matchTxnSize)
+		batch := ms[:n]
+		ms = ms[n:]
+		dropped := 0
+		if err := s.update(ctx, func(txn *badger.Txn) error {
+			dropped = 0
+			kinds := map[string]models.Kind{}
+			for _, m := range batch {
+				cur, err := readMatch(txn, m.ID)
+				switch {
+				case err == nil:
+					m.Decision, m.Status, m.CreatedAt = cur.Decision, cur.Status, cur.CreatedAt
+					if cur.Decision == nil {
+						m.Status = models.MatchNew
+					}
+				case models.ErrorCode(err) == models.ENOTFOUND:
+					m.Decision, m.Status = nil, models.MatchNew
+				default:
+					return err
+				}
+				if m.Decision == nil && m.Probability < dropBelow {
+					if err == nil {
+						if err := deleteKeys(txn, queueKeys(cur)); err != nil {
+							return err
+						}
+						if err := deleteMatchTxn(txn, m.ID); err != nil {
+							return err
+						}
+						dropped++
+					}
+					continue
+				}
+				if err := s.putMatch(txn, kinds, m); err != nil {
+					if models.ErrorCode(err) == models.ENOTFOUND {
+						continue // a record deleted since it was scored: its matches went with it
+					}
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return removed, fmt.Errorf("merge match scores: %w", err)
+		}
+		removed += dropped
+	}
+	return removed, nil
+}
+
+// DecideMatch records decision d on match id (missingID~foundID) and sets
+// its status to the decision, keeping its scores, in one transaction:
+// ENOTFOUND when there is no such match. d.At must be set.
+func (s *Store) DecideMatch(ctx context.Context, id string, d models.Decision) (models.Match, error) {
+	var m models.Match
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		var err error
+		m, err = readMatch(txn, id)
+		if err != nil {
+			return err
+		}
+		dd := d
+		m.Decision, m.Status, m.UpdatedAt = &dd, d.Decision, d.At
+		return s.putMatch(txn, map[string]models.Kind{}, m)
+	})
+	if err != nil {
+		return models.Match{}, fmt.Errorf("decide match %s: %w", id, err)
+	}
+	return m, nil
 }
 
 // GetMatch returns match id (missingID~foundID); ENOTFOUND when there is none.

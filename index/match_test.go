@@ -190,3 +190,51 @@ func TestMatchesForChildAndDelete(t *testing.T) {
 		t.Fatalf("DeleteMatchesForChild removed the record: %v", err)
 	}
 }
+
+// MergeMatchScores keeps a stored decision and status, writes a new match
+// as new, removes an undecided match below dropBelow (a decided one stays),
+// and skips a match whose record is gone.
+func TestMergeMatchScoresKeepsDecisions(t *testing.T) {
+	s := openTestStore(t, t.TempDir(), StoreOptions{})
+	ctx := context.Background()
+	missing, found := matchFixture(t, s, 1, 4)
+	id := func(i int) string { return models.MatchID(missing[0], found[i]) }
+	if err := s.PutMatches(ctx, []models.Match{
+		{MissingID: missing[0], FoundID: found[0], Probability: 0.5, Status: models.MatchNew},
+		{MissingID: missing[0], FoundID: found[1], Probability: 0.5, Status: models.MatchNew},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if _, err := s.DecideMatch(ctx, id(0), models.Decision{Decision: models.MatchConfirmed, By: "k", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteChild(ctx, found[3]); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.MergeMatchScores(ctx, []models.Match{
+		{MissingID: missing[0], FoundID: found[0], Probability: 0.01, Status: models.MatchRejected}, // decided: kept
+		{MissingID: missing[0], FoundID: found[1], Probability: 0.01},                               // undecided, low: removed
+		{MissingID: missing[0], FoundID: found[2], Probability: 0.9},                                // new
+		{MissingID: missing[0], FoundID: found[3], Probability: 0.9},                                // record gone: skipped
+	}, 0.2)
+	if err != nil || removed != 1 {
+		t.Fatalf("merge: removed %d, %v; want 1, nil", removed, err)
+	}
+	m0, err := s.GetMatch(ctx, id(0))
+	if err != nil || m0.Status != models.MatchConfirmed || m0.Decision == nil || m0.Decision.By != "k" || m0.Probability != 0.01 {
+		t.Errorf("decided match after merge: %+v, %v; want confirmed by k at the new probability", m0, err)
+	}
+	if _, err := s.GetMatch(ctx, id(1)); models.ErrorCode(err) != models.ENOTFOUND {
+		t.Errorf("undecided match below the threshold: %v, want removed", err)
+	}
+	if m2, err := s.GetMatch(ctx, id(2)); err != nil || m2.Status != models.MatchNew || m2.Decision != nil {
+		t.Errorf("new match: %+v, %v", m2, err)
+	}
+	if _, err := s.GetMatch(ctx, id(3)); models.ErrorCode(err) != models.ENOTFOUND {
+		t.Errorf("match of a deleted record: %v, want none", err)
+	}
+	if _, err := s.DecideMatch(ctx, models.MatchID(missing[0], found[3]), models.Decision{Decision: models.MatchRejected, At: at}); models.ErrorCode(err) != models.ENOTFOUND {
+		t.Errorf("decision on no match: %v, want %s", err, models.ENOTFOUND)
+	}
+}

@@ -426,7 +426,7 @@ func deleteValue(xs []int32, v int32) []int32 {
 // Search returns up to k children of the given kind (the kind to search
 // among: pass the query child's kind.Other()) whose sex q admits, nearest
 // to any of q's descriptors, best first, each with its best photo pair.
-// Children in q.Exclude are never returned. When q has MobileFaceNet
+// When q has MobileFaceNet
 // descriptors, it returns the union of the k nearest by dlib and the k
 // nearest by MobileFaceNet (up to 2k children), each hit with both exact
 // best distances, ordered by dlib's distance then child id.
@@ -472,7 +472,7 @@ func (ix *VectorIndex) searchPart(ctx context.Context, p *partition, q *models.F
 			heaps[w] = newChildHeap(capacity)
 			for _, s := range ss {
 				lo, hi := s.len()*w/workers, s.len()*(w+1)/workers
-				if errs[w] = scanDots(ctx, s, qs, lo, hi, q.Exclude, &heaps[w]); errs[w] != nil {
+				if errs[w] = scanDots(ctx, s, qs, lo, hi, &heaps[w]); errs[w] != nil {
 					return
 				}
 			}
@@ -648,7 +648,7 @@ func (q *querySet) row(i int) []float32 { return q.rows[i*q.dim : (i+1)*q.dim : 
 // scanDots offers every slot in [lo, hi) to h, ranked by the smallest
 // squared distance to any query as |g|²+|q|²−2g·q. It checks ctx first and
 // then every cancelEvery slots.
-func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[string]bool, h *childHeap) error {
+func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, h *childHeap) error {
 	nq := len(q.norms)
 	for i := lo; i < hi; i++ {
 		if (i-lo)%cancelEvery == 0 {
@@ -664,11 +664,7 @@ func scanDots(ctx context.Context, s *slab, q querySet, lo, hi int, exclude map[
 			}
 		}
 		if h.accepts(best) {
-			c := s.child[i]
-			if exclude != nil && exclude[c.id] {
-				continue
-			}
-			h.offer(c, best)
+			h.offer(s.child[i], best)
 		}
 	}
 	return nil
@@ -746,7 +742,6 @@ func (ix *VectorIndex) batchPart(ctx context.Context, p *partition, kind models.
 			norms := s.norms[lo : lo+b]
 			for m, i := range members {
 				h := &heaps[i]
-				ex := batch[i].Exclude
 				for j := range b {
 					best := float32(math.Inf(1))
 					for r := start[m]; r < start[m+1]; r++ {
@@ -755,11 +750,7 @@ func (ix *VectorIndex) batchPart(ctx context.Context, p *partition, kind models.
 						}
 					}
 					if h.accepts(best) {
-						c := s.child[lo+j]
-						if ex != nil && ex[c.id] {
-							continue
-						}
-						h.offer(c, best)
+						h.offer(s.child[lo+j], best)
 					}
 				}
 			}
@@ -972,7 +963,7 @@ func exactScan(ctx context.Context, ss []*slab, q *models.FaceQuery, rows [][]fl
 					return nil, err
 				}
 			}
-			if seen[c] || q.Exclude[c.id] {
+			if seen[c] {
 				continue
 			}
 			seen[c] = true

@@ -91,7 +91,7 @@ func bruteForce(es []models.FaceEntry, q models.FaceQuery, kind models.Kind, k i
 	queries := q.Descriptors
 	best := map[string]models.FaceHit{}
 	for _, e := range es {
-		if e.Kind != kind || !q.Admits(e.Sex) || q.Exclude[e.ChildID] {
+		if e.Kind != kind || !q.Admits(e.Sex) {
 			continue
 		}
 		for qi := range queries {
@@ -145,14 +145,13 @@ func TestSearchEqualsBruteForce(t *testing.T) {
 		children  int
 		workers   int
 		k         int
-		withExcl  bool
 		queryRuns int
 	}{
-		{"tiny", 7, 1, 10, false, 20},
-		{"one-shard", 500, 1, 10, true, 30},
-		{"sharded", 12000, 4, 10, true, 20},
-		{"sharded-k50", 12000, 3, 50, false, 10},
-		{"k-over-linear-heap", 3000, 2, 200, true, 5}, // the heap indexes children by map
+		{"tiny", 7, 1, 10, 20},
+		{"one-shard", 500, 1, 10, 30},
+		{"sharded", 12000, 4, 10, 20},
+		{"sharded-k50", 12000, 3, 50, 10},
+		{"k-over-linear-heap", 3000, 2, 200, 5}, // the heap indexes children by map
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(tc.children)))
@@ -162,9 +161,6 @@ func TestSearchEqualsBruteForce(t *testing.T) {
 			hits, total := 0, 0
 			for range tc.queryRuns {
 				q := fq(queriesFor(r, centres)...)
-				if tc.withExcl {
-					q.Exclude = map[string]bool{fmt.Sprintf("c%06d", r.IntN(tc.children)): true}
-				}
 				for _, kind := range []models.Kind{models.KindFound, models.KindMissing} {
 					for _, q.Sex = range sexes() {
 						want := bruteForce(es, q, kind, tc.k)
@@ -272,22 +268,6 @@ func TestSearchBestPairPerChild(t *testing.T) {
 	// k counts children, not faces.
 	if got := mustSearch(t, ix, fq(a, b), models.KindFound, 1); len(got) != 1 || got[0].ChildID != "x" {
 		t.Fatalf("k=1: %+v", got)
-	}
-}
-
-func TestSearchExclude(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 4))
-	es, centres := gallery(r, 40)
-	ix := build(t, es)
-	q := models.FaceQuery{Descriptors: []models.Descriptor{centres[0]}, Exclude: map[string]bool{"c000000": true}}
-	got := mustSearch(t, ix, q, models.KindFound, 5)
-	for _, n := range got {
-		if n.ChildID == "c000000" {
-			t.Fatal("excluded child returned")
-		}
-	}
-	if !reflect.DeepEqual(got, bruteForce(es, q, models.KindFound, 5)) {
-		t.Fatal("exclusion changed the other results")
 	}
 }
 
@@ -536,9 +516,6 @@ func TestSearchBatchEqualsSearch(t *testing.T) {
 	batch := make([]models.FaceQuery, 700) // several chunks of batchRows rows, of mixed sexes
 	for i := range batch {
 		batch[i] = models.FaceQuery{Descriptors: queriesFor(r, centres), Sex: randomSex(r)}
-		if i%3 == 0 {
-			batch[i].Exclude = map[string]bool{fmt.Sprintf("c%06d", r.IntN(3000)): true}
-		}
 	}
 	batch[5].Descriptors = nil // a child with no usable face
 	for _, k := range []int{1, 10} {

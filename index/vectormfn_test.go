@@ -56,7 +56,7 @@ func bruteForceBoth(es []models.FaceEntry, q models.FaceQuery, kind models.Kind,
 	}
 	mfnBest := map[string]best{}
 	for _, e := range es {
-		if e.MFN == nil || e.Kind != kind || !q.Admits(e.Sex) || q.Exclude[e.ChildID] {
+		if e.MFN == nil || e.Kind != kind || !q.Admits(e.Sex) {
 			continue
 		}
 		for qi := range q.MFN {
@@ -147,9 +147,6 @@ func TestSearchBothEqualsBruteForce(t *testing.T) {
 					q.MFN = append(q.MFN, randomMFN(r))
 				}
 				q.Sex = randomSex(r)
-				if r.IntN(3) == 0 {
-					q.Exclude = map[string]bool{fmt.Sprintf("c%06d", r.IntN(tc.children)): true}
-				}
 				batch = append(batch, q)
 			}
 			union := 0

@@ -46,9 +46,8 @@ type FaceQuery struct {
 	Descriptors []Descriptor
 	// MFN are the query faces' MobileFaceNet descriptors, searched in their
 	// own space; the hits are the union of both searches.
-	MFN     []MFNDescriptor
-	Sex     Sex             // the query child's recorded sex; "" counts as SexUnknown
-	Exclude map[string]bool // children never returned; may be nil
+	MFN []MFNDescriptor
+	Sex Sex // the query child's recorded sex; "" counts as SexUnknown
 }
 
 // Admits reports whether a gallery child of sex g can be searched for q:

@@ -1208,7 +1208,7 @@ func TestAPIRateLimitFlags(t *testing.T) {
 	} {
 		var out, errOut bytes.Buffer
 		args = append(args, "--data", filepath.Join(t.TempDir(), "unused"))
-		if code := runServe(context.Background(), args, &out, &errOut); code != 2 {
+		if code := exitCode("serve", runServe(context.Background(), args, &out, &errOut), &errOut); code != 2 {
 			t.Errorf("serve %v: exit %d, want 2 (%s)", args, code, errOut.String())
 		}
 		if !strings.Contains(errOut.String(), "--rate-") {

@@ -30,7 +30,7 @@ type app struct {
 	faces    *index.VectorIndex
 	photos   *face.WorkerPool // face analysis in worker processes
 	service  *engine.Service
-	rescorer *engine.Rescorer // batch re-scoring jobs; also serialises decisions with them
+	rescorer *engine.Rescorer // batch re-scoring jobs
 }
 
 // openApp opens the store, brings the Bleve index up to date with it,
@@ -99,9 +99,20 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 		return nil, err
 	}
 	a.faces = index.NewVectorIndex()
+	ropt, err := rescoreOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range rescore {
+		f(&ropt)
+	}
+	// One Priority for both: the Service counts its interactive calls, a
+	// running job makes way for them.
+	ropt.Priority = engine.NewPriority(ropt.MaxYield)
 	a.service = engine.NewService(engine.ServiceDeps{
 		Store: a.store, Attrs: a.attrs, Faces: a.faces, Photos: a.photos,
 		Matches: a.store, Names: names.NewFrequencies(), Scorer: scorer, NewID: index.NewID, Logger: log,
+		Priority: ropt.Priority, QueueThreshold: ropt.Threshold,
 	})
 	children, faces, err := a.service.LoadIndexes(ctx, a.store)
 	if err != nil {
@@ -110,13 +121,6 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 	// Loading decoded every record once: hand that garbage back to the OS
 	// now rather than keep it resident until the scavenger gets to it.
 	debug.FreeOSMemory()
-	ropt, err := rescoreOptions(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range rescore {
-		f(&ropt)
-	}
 	a.rescorer = engine.NewRescorer(a.service, a.store, ropt)
 	if _, err := a.rescorer.Resume(ctx); err != nil {
 		return nil, fmt.Errorf("resume re-scoring job: %w", err)
@@ -140,12 +144,13 @@ func (a *app) handler(cfg api.Config) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.registerMetrics(reg)
 	srv := api.New(cfg, api.Deps{
-		// Searches and uploads go through the rescorer so that a running job
-		// makes way for them; decisions, so that the job never overwrites one.
-		Children: a.rescorer.Interactive(), Matches: a.rescorer, Jobs: a.rescorer, Audit: a.store,
+		// Each interface is served by the type that owns it: records,
+		// searches, matches and decisions by the Service (which counts its
+		// searches and uploads for the job to make way), jobs by the Rescorer.
+		Children: a.service, Matches: a.service, Jobs: a.rescorer, Audit: a.store,
 		Ready: func() error { return nil }, Logger: a.log, Registry: reg,
 		// Two photos per face worker keep every worker busy while the others are stored.
-		Import: engine.NewImporter(a.rescorer.Interactive(), 2*a.photos.Workers()),
+		Import: engine.NewImporter(a.service, 2*a.photos.Workers()),
 	})
 	return srv.Handler()
 }

@@ -29,52 +29,45 @@ import (
 // folder (configuration, not data). FILE must not exist; it is written
 // beside its final name and renamed when complete, so a FILE is always a
 // whole backup.
-func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "backup file to write (must not exist)")
 	passFile := fs.String("passphrase-file", "", "file holding the backup passphrase; else env TRACKMATCH_BACKUP_PASSPHRASE")
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	if *out == "" {
-		fmt.Fprintln(stderr, "trackmatch backup: --out FILE is required")
-		return 2
+		return usagef("--out FILE is required")
 	}
 	pass, err := backupPassphrase(*passFile)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch backup:", err)
-		return 2
+		return badUsage(err)
 	}
 	if _, err := os.Stat(*out); err == nil {
-		fmt.Fprintf(stderr, "trackmatch backup: %s exists; choose a new file\n", *out)
-		return 1
+		return fmt.Errorf("%s exists; choose a new file", *out)
 	}
 	start := time.Now()
 	st, err := openStoreOffline(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch backup:", err)
-		return 1
+		return err
 	}
 	defer st.Close()
 	n, err := st.CountChildren(ctx, "")
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch backup:", err)
-		return 1
+		return err
 	}
 	if err := writeAtomically(*out, func(w io.Writer) error { return st.Backup(ctx, w, pass) }); err != nil {
-		fmt.Fprintln(stderr, "trackmatch backup:", err)
-		return 1
+		return err
 	}
 	fi, _ := os.Stat(*out)
 	fmt.Fprintf(stdout, "backed up %d records to %s (%d bytes, encrypted) in %.1fs\n", n, *out, fi.Size(), time.Since(start).Seconds())
-	return 0
+	return nil
 }
 
 // runRestore implements `trackmatch restore --in FILE --data NEWDIR`: it
@@ -85,7 +78,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // backup of an encrypted store (or an old backup that does not say) is
 // not restored without a key unless --allow-plaintext asks for a plaintext
 // store on purpose.
-func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "backup file to read")
@@ -93,53 +86,45 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	allowPlain := fs.Bool("allow-plaintext", false, "restore an encrypted store's backup into an unencrypted store (names, marks and photos in clear)")
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	if *in == "" {
-		fmt.Fprintln(stderr, "trackmatch restore: --in FILE is required")
-		return 2
+		return usagef("--in FILE is required")
 	}
 	pass, err := backupPassphrase(*passFile)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch restore:", err)
-		return 2
+		return badUsage(err)
 	}
 	if entries, err := os.ReadDir(cfg.Data); err == nil && len(entries) > 0 {
-		fmt.Fprintf(stderr, "trackmatch restore: %s is not empty; restore into a new folder\n", cfg.Data)
-		return 1
+		return fmt.Errorf("%s is not empty; restore into a new folder", cfg.Data)
 	}
 	f, err := os.Open(*in)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch restore:", err)
-		return 1
+		return err
 	}
 	defer f.Close()
 	start := time.Now()
 	opts := index.RestoreOptions{Store: index.StoreOptions{EncryptionKey: cfg.EncryptionKey}, AllowPlaintext: *allowPlain}
 	if err := index.Restore(ctx, f, pass, cfg.badgerDir(), opts); err != nil {
 		if errors.Is(err, index.ErrPlaintextFromEncrypted) {
-			fmt.Fprintf(stderr, "trackmatch restore: %v.\nGive the new store a key with --encryption-key-file (or TRACKMATCH_ENCRYPTION_KEY), "+
-				"or add --allow-plaintext to write it unencrypted on purpose.\n", err)
-			return 1
+			return fmt.Errorf("%w.\nGive the new store a key with --encryption-key-file (or TRACKMATCH_ENCRYPTION_KEY), "+
+				"or add --allow-plaintext to write it unencrypted on purpose", err)
 		}
-		fmt.Fprintln(stderr, "trackmatch restore:", err)
-		return 1
+		return err
 	}
 	if cfg.EncryptionKey == nil && *allowPlain {
 		fmt.Fprintf(stderr, "trackmatch restore: warning: %s is not encrypted at rest (--allow-plaintext)\n", cfg.Data)
 	}
 	n, err := rebuildAttrsOffline(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch restore:", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "restored %d records into %s in %.1fs; start the server with --data %s\n", n, cfg.Data, time.Since(start).Seconds(), cfg.Data)
-	return 0
+	return nil
 }
 
 // runErase implements `trackmatch erase --data DIR`, the erasure step after
@@ -148,43 +133,38 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // files, removing the old ones, in which scorch keeps deleted documents
 // until a merge. After it, no file in the data folder holds a deleted
 // record's name, photo or descriptors. Backups taken before still do.
-func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	if _, err := os.Stat(cfg.badgerDir()); err != nil {
-		fmt.Fprintf(stderr, "trackmatch erase: no store in %s (%v)\n", cfg.Data, err)
-		return 1
+		return fmt.Errorf("no store in %s: %w", cfg.Data, err)
 	}
 	start := time.Now()
 	st, err := openStoreOffline(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch erase:", err)
-		return 1
+		return err
 	}
 	err = st.Erase(ctx)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch erase:", err)
-		return 1
+		return err
 	}
 	n, err := rebuildAttrsOffline(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch erase:", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "erased deleted data from %s (%d records kept) in %.1fs\n", cfg.Data, n, time.Since(start).Seconds())
-	return 0
+	return nil
 }
 
 // openStoreOffline opens the data folder's store for a command that runs

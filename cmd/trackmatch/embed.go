@@ -28,28 +28,25 @@ type embedResult struct {
 // runEmbed implements `trackmatch embed [--models DIR] [--workers N] PHOTO...`:
 // one JSON object per photo on stdout, in argument order. Exit 0 when every
 // photo decoded (a photo without a face has "faces": []), 2 when any failed.
-func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder; env TRACKMATCH_MODELS")
 	workers := fs.Int("workers", 0, "face worker processes, photos at once (0 = one per core)")
 	faceModels := bindFaceModels(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	fm, err := faceModels()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: trackmatch embed [--models DIR] [--workers N] PHOTO...")
-		return 2
+		return usageLine("embed [--models DIR] [--workers N] PHOTO...")
 	}
 	pool, err := startFaceWorkers(ctx, *dir, fm, *workers, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
+		return err
 	}
 	defer pool.Close()
 
@@ -85,20 +82,19 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}()
 
 	enc := json.NewEncoder(stdout)
-	code := 0
+	var failed error
 	for i := range paths {
 		r := <-results[i]
 		if r.Error != nil {
-			code = 2
+			failed = exitError{code: 2} // each photo's error is in its JSON line
 		}
 		if err := enc.Encode(r); err != nil {
-			fmt.Fprintln(stderr, "trackmatch: write output:", err)
-			code = 1
+			failed = fmt.Errorf("write output: %w", err)
 			break
 		}
 	}
 	wg.Wait()
-	return code
+	return failed
 }
 
 // embedPhoto reads and analyses one photo, reading no more than the

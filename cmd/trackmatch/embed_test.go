@@ -31,7 +31,7 @@ func TestEmbedCommand(t *testing.T) {
 
 	run := func(paths ...string) (int, []map[string]json.RawMessage) {
 		var out, errOut bytes.Buffer
-		code := runEmbed(context.Background(), append([]string{"--models", dir, "--workers", "1"}, paths...), &out, &errOut)
+		code := exitCode("embed", runEmbed(context.Background(), append([]string{"--models", dir, "--workers", "1"}, paths...), &out, &errOut), &errOut)
 		var lines []map[string]json.RawMessage
 		sc := bufio.NewScanner(&out)
 		sc.Buffer(nil, 1<<20)

@@ -17,26 +17,24 @@ import (
 // dlib and OpenCV for a server, embed or eval, reading photos on stdin and
 // answering on stdout (face.ServeWorker). It is started by startFaceWorkers,
 // never by hand.
-func runFaceWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runFaceWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("face-worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("models", envOr("TRACKMATCH_MODELS", face.DefaultModelsDir()), "face model folder")
 	mem := fs.Int64("memory-limit", face.DefaultWorkerMemoryLimit, "address space limit in bytes (0 = none)")
 	faceModels := bindFaceModels(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	fm, err := faceModels()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch face-worker:", err)
-		return 2
+		return badUsage(err)
 	}
 	err = face.ServeWorker(ctx, os.Stdin, stdout, face.WorkerConfig{ModelsDir: *dir, MemoryLimit: *mem, FaceModels: fm})
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch face-worker:", err)
-		return 1
+		return err
 	}
-	return 0
+	return nil
 }
 
 // bindFaceModels registers --face-models on fs and returns a function

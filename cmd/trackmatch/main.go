@@ -13,11 +13,11 @@ import (
 	"syscall"
 )
 
-// command is one subcommand: its one-line help and its entry point, which
-// returns the process exit code.
+// command is one subcommand: its one-line help and its entry point, whose
+// error dispatch turns into the exit status (exitCode: a usageError is 2).
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func commands() map[string]command {
@@ -26,14 +26,22 @@ func commands() map[string]command {
 		"erase":       {"remove deleted records' bytes from a stopped server's data files (flags: --data)", runErase},
 		"restore":     {"restore a backup into a new data folder (flags: --in, --data)", runRestore},
 		"embed":       {"print faces and descriptors of photos as JSON lines", runEmbed},
-		"import":      {"import records and photos from a JSONL or CSV file, idempotent and resumable (flags: --photos, --url and --key, or --data)", runImport},
+		"import":      {"import records and photos from a JSONL or CSV file, idempotent and resumable (flags: --photos, --url and --key, or --data)", statusCommand(runImport)},
 		"face-worker": {"internal: the process that analyses photos for the others (started by them)", runFaceWorker},
-		"eval":        {"measure matching on labelled photos, face-only and fused (flags: --photos, --synthetic-attributes)", runEval},
-		"openapi":     {"print the API's OpenAPI document (as served at /openapi.json)", runOpenAPI},
+		"eval":        {"measure matching on labelled photos, face-only and fused (flags: --photos, --synthetic-attributes)", statusCommand(runEval)},
+		"openapi":     {"print the API's OpenAPI document (as served at /openapi.json)", statusCommand(runOpenAPI)},
 		"models":      {"check the face model files (models verify)", runModels},
 		"reembed":     {"give stored faces their MobileFaceNet descriptors, from the stored photos (flags: --data, --workers); resumable", runReembed},
 		"rescore":     {"re-score missing-found pairs into the review queue (flags: --data, --full, --threshold, --workers)", runRescore},
 		"serve":       {"serve the HTTP API (flags: --addr, --data, --models)", runServe},
+	}
+}
+
+// statusCommand adapts a command that prints its own errors and returns
+// its exit status (eval) to command.run.
+func statusCommand(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return exitStatus(run(ctx, args, stdout, stderr))
 	}
 }
 
@@ -56,7 +64,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		usage(stderr, cmds)
 		return 2
 	}
-	return c.run(ctx, args[1:], stdout, stderr)
+	return exitCode(args[0], c.run(ctx, args[1:], stdout, stderr), stderr)
 }
 
 func usage(w io.Writer, cmds map[string]command) {

@@ -10,27 +10,24 @@ import (
 )
 
 // runModels implements `trackmatch models verify`.
-func runModels(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runModels(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("models", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	dir := &cfg.Models
 	if fs.NArg() != 1 || fs.Arg(0) != "verify" {
-		fmt.Fprintln(stderr, "usage: trackmatch models [--models DIR] [--face-models dlib,mobilefacenet] verify")
-		return 2
+		return usageLine("models [--models DIR] [--face-models dlib,mobilefacenet] verify")
 	}
 	if err := face.VerifyModelsFor(*dir, cfg.FaceModels); err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "face models in %s: ok\n", *dir)
-	return 0
+	return nil
 }

@@ -48,26 +48,23 @@ func needsMFN(p *models.Photo) bool {
 // SIGTERM, a crash) continues, when run again, with the photos still
 // lacking descriptors. Progress goes to stderr, a JSON summary to stdout.
 // Exit 0 when every photo that could be read was described, 1 otherwise.
-func runReembed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runReembed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reembed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: trackmatch reembed [--data DIR] [--models DIR] [--workers N] [--quiet]")
-		return 2
+		return usageLine("reembed [--data DIR] [--models DIR] [--workers N] [--quiet]")
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	if !face.HasFaceModel(cfg.FaceModels, face.MobileFaceNetModel) {
-		fmt.Fprintf(stderr, "trackmatch: reembed computes %s descriptors; --face-models must include it\n", face.MobileFaceNetModel)
-		return 2
+		return usagef("reembed computes %s descriptors; --face-models must include it", face.MobileFaceNetModel)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sum, err := reembed(ctx, cfg, log, stderr, *quiet)
@@ -77,16 +74,14 @@ func runReembed(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "\nstopped after %d of %d photos; run `trackmatch reembed` again to continue\n", sum.Described, sum.Pending)
-		} else {
-			fmt.Fprintln(stderr, "trackmatch:", err)
+			return exitError{code: 1}
 		}
-		return 1
+		return err
 	}
 	if sum.Failed > 0 {
-		fmt.Fprintf(stderr, "trackmatch: %d photos could not be read; their faces keep dlib's descriptor alone\n", sum.Failed)
-		return 1
+		return fmt.Errorf("%d photos could not be read; their faces keep dlib's descriptor alone", sum.Failed)
 	}
-	return 0
+	return nil
 }
 
 func reembed(ctx context.Context, cfg config, log *slog.Logger, progress io.Writer, quiet bool) (reembedSummary, error) {

@@ -56,7 +56,7 @@ func parseThreshold(s string) (float64, error) {
 // progress on stderr and prints its summary as JSON on stdout. SIGINT or
 // SIGTERM stops it at a checkpoint; running the command again continues it.
 // Exit 0 when the job is done, 1 when it failed, was canceled or stopped.
-func runRescore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runRescore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rescore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	full := fs.Bool("full", false, "re-score every pair, not only those whose records or parameters changed")
@@ -64,22 +64,19 @@ func runRescore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: trackmatch rescore [--data DIR] [--full] [--threshold P] [--workers N]")
-		return 2
+		return usageLine("rescore [--data DIR] [--full] [--threshold P] [--workers N]")
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	var p float64
 	if *threshold != "" {
 		if p, err = parseThreshold(*threshold); err != nil {
-			fmt.Fprintln(stderr, "trackmatch: --threshold:", err)
-			return 2
+			return badUsage(fmt.Errorf("--threshold: %w", err))
 		}
 	}
 	// Warnings only, so the bar stays readable; TRACKMATCH_LOG=info or
@@ -98,8 +95,7 @@ func runRescore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
+		return err
 	}
 	defer a.Close()
 
@@ -110,8 +106,7 @@ func runRescore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "trackmatch: --full applies to the next job; this one continues as it started")
 		}
 	} else if job, err = a.rescorer.StartRescore(ctx, *full); err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
+		return err
 	}
 	job, err = watchJob(ctx, a.rescorer, job.ID, stderr, *quiet)
 	if err != nil { // interrupted: stop at a checkpoint
@@ -121,16 +116,15 @@ func runRescore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintf(stderr, "\nstopped at %d of %d missing children; run `trackmatch rescore` again to continue job %s\n",
 			job.Processed, job.Total, job.ID)
-		return 1
+		return exitError{code: 1}
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(job)
 	if job.State != models.JobDone {
-		fmt.Fprintf(stderr, "trackmatch: job %s %s: %s\n", job.ID, job.State, job.Error)
-		return 1
+		return fmt.Errorf("job %s %s: %s", job.ID, job.State, job.Error)
 	}
-	return 0
+	return nil
 }
 
 // watchJob draws a progress bar (count, rate, ETA) for job id until it

@@ -26,7 +26,7 @@ import (
 // answers, readyz says loading), loads the store, indexes and models, then
 // serves the API until SIGINT or SIGTERM, finishing requests in flight
 // before closing the store.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("TRACKMATCH_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT; env TRACKMATCH_ADDR")
@@ -36,38 +36,32 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	rateBurst := fs.String("rate-burst", envOr("TRACKMATCH_RATE_BURST", ""), fmt.Sprintf("requests each API key may make in a burst (default %d); env TRACKMATCH_RATE_BURST", api.DefaultRateBurst))
 	finish := bindConfig(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseError(err)
 	}
 	cfg, err := finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	if (*certFile == "") != (*keyFile == "") {
-		fmt.Fprintln(stderr, "trackmatch: --tls-cert and --tls-key go together")
-		return 2
+		return usagef("--tls-cert and --tls-key go together")
 	}
 	apiCfg, err := rateConfig(*ratePerSec, *rateBurst)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 2
+		return badUsage(err)
 	}
 	keyText, err := apiKeys(cfg.Data, stdout)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
+		return err
 	}
 	apiCfg.Keys, err = api.ParseKeys(keyText)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch: TRACKMATCH_API_KEYS:", err)
-		return 2
+		return badUsage(fmt.Errorf("TRACKMATCH_API_KEYS: %w", err))
 	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		fmt.Fprintln(stderr, "trackmatch:", err)
-		return 1
+		return err
 	}
 	var handler atomic.Pointer[http.Handler]
 	loading := loadingHandler()
@@ -94,9 +88,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	app, err := openApp(ctx, cfg, log)
 	if err != nil {
 		log.Error("start-up failed", "err", err)
-		fmt.Fprintln(stderr, "trackmatch:", err)
 		shutdown(srv, log)
-		return 1
+		return err
 	}
 	h := app.handler(apiCfg)
 	handler.Store(&h)
@@ -115,10 +108,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	stopWebhooks()
 	if err := app.Close(); err != nil {
 		log.Error("close", "err", err)
-		return 1
+		return exitError{code: 1} // logged
 	}
 	log.Info("stopped")
-	return 0
+	return nil
 }
 
 // rateConfig reads --rate-limit and --rate-burst ("" takes the API's
