@@ -297,6 +297,8 @@ func customizeSchema(name string, t reflect.Type, s *openapi3.Schema, strict boo
 		enum(string(models.JobQueued), string(models.JobRunning), string(models.JobDone), string(models.JobFailed), string(models.JobCanceled))
 	case reflect.TypeFor[models.Date]():
 		s.Format = "date"
+	case reflect.TypeFor[models.Relation]():
+		enum(string(models.RelationFather), string(models.RelationMother), string(models.RelationGuardian), string(models.RelationOther))
 	}
 	switch {
 	case t.Kind() == reflect.Array:
@@ -318,6 +320,12 @@ func customizeSchema(name string, t reflect.Type, s *openapi3.Schema, strict boo
 			no := false
 			s.AdditionalProperties = openapi3.AdditionalProperties{Has: &no}
 		}
+	}
+	if t == reflect.TypeFor[models.Guardian]() {
+		// A guardian is an object, or a plain name as before relations
+		// were kept (models.Guardian.UnmarshalJSON).
+		obj := *s
+		*s = openapi3.Schema{OneOf: openapi3.SchemaRefs{openapi3.NewStringSchema().NewRef(), obj.NewRef()}}
 	}
 	return nil
 }

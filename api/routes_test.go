@@ -227,7 +227,7 @@ func TestChildInputCoversEditableFields(t *testing.T) {
 	in := childInput{
 		Kind: "found", ExternalRef: "r", Names: []string{"n"}, Sex: "male", Age: &models.AgeRange{Min: 1, Max: 2},
 		ObservedOn: "2025-01-01", HeightCM: 100, Marks: "m", Languages: []string{"l"},
-		Place: models.Place{State: "s"}, Guardians: []string{"g"}, Notes: "o", Status: "open",
+		Place: models.Place{State: "s"}, Guardians: []models.Guardian{{Name: "g"}}, Home: models.Home{Village: "v"}, Clothing: models.Clothing{Text: "c"}, Descriptors: models.Descriptors{Build: "thin"}, Notes: "o", Status: "open",
 	}
 	c := reflect.ValueOf(*in.child())
 	for i := range ct.NumField() {

@@ -11,19 +11,22 @@ import "github.com/trackmatch/trackmatch/models"
 // create, replace or search. Server-set fields (id, created_at, updated_at,
 // photos) are refused as unknown fields.
 type childInput struct {
-	Kind        models.Kind      `json:"kind"`
-	ExternalRef string           `json:"external_ref,omitempty"`
-	Names       []string         `json:"names,omitempty"`
-	Sex         models.Sex       `json:"sex,omitempty"`
-	Age         *models.AgeRange `json:"age,omitempty"`
-	ObservedOn  models.Date      `json:"observed_on,omitempty"`
-	HeightCM    float64          `json:"height_cm,omitempty"`
-	Marks       string           `json:"marks,omitempty"`
-	Languages   []string         `json:"languages,omitempty"`
-	Place       models.Place     `json:"place,omitempty"`
-	Guardians   []string         `json:"guardians,omitempty"`
-	Notes       string           `json:"notes,omitempty"`
-	Status      models.Status    `json:"status,omitempty"`
+	Kind        models.Kind        `json:"kind"`
+	ExternalRef string             `json:"external_ref,omitempty"`
+	Names       []string           `json:"names,omitempty"`
+	Sex         models.Sex         `json:"sex,omitempty"`
+	Age         *models.AgeRange   `json:"age,omitempty"`
+	ObservedOn  models.Date        `json:"observed_on,omitempty"`
+	HeightCM    float64            `json:"height_cm,omitempty"`
+	Marks       string             `json:"marks,omitempty"`
+	Languages   []string           `json:"languages,omitempty"`
+	Place       models.Place       `json:"place,omitempty"`
+	Guardians   []models.Guardian  `json:"guardians,omitempty"`
+	Home        models.Home        `json:"home,omitzero"`
+	Clothing    models.Clothing    `json:"clothing,omitzero"`
+	Descriptors models.Descriptors `json:"descriptors,omitzero"`
+	Notes       string             `json:"notes,omitempty"`
+	Status      models.Status      `json:"status,omitempty"`
 }
 
 // child returns the record in models form, without an id.
@@ -40,6 +43,9 @@ func (in *childInput) child() *models.Child {
 		Languages:   in.Languages,
 		Place:       in.Place,
 		Guardians:   in.Guardians,
+		Home:        in.Home,
+		Clothing:    in.Clothing,
+		Descriptors: in.Descriptors,
 		Notes:       in.Notes,
 		Status:      in.Status,
 	}

@@ -94,6 +94,7 @@ func CompareAttributes(missing, found *models.Child, freq NameFrequency) []Field
 		comparePlaces(missing.Place, found.Place),
 		compareDates(missing.ObservedOn, found.ObservedOn),
 	}
+	cmps = append(cmps, compareFamily(missing, found, freq)...)
 	discountImplied(cmps)
 	return cmps
 }

@@ -24,7 +24,8 @@ func attributeField(t *testing.T, cmps []FieldComparison, name string) FieldComp
 }
 
 func TestCompareAttributesFields(t *testing.T) {
-	want := []string{FieldName, FieldAge, FieldSex, FieldMarks, FieldHeight, FieldLanguage, FieldPlace, FieldDates}
+	want := []string{FieldName, FieldAge, FieldSex, FieldMarks, FieldHeight, FieldLanguage, FieldPlace, FieldDates,
+		FieldFather, FieldMother, FieldGuardian, FieldFatherInitial, FieldHome, FieldLandmarks, FieldClothing, FieldDescriptors}
 	got := CompareAttributes(&models.Child{Kind: models.KindMissing}, &models.Child{Kind: models.KindFound}, nil)
 	if len(got) != len(want) {
 		t.Fatalf("got %d comparisons, want %d", len(got), len(want))

@@ -274,7 +274,7 @@ func TestRescoreFindsTruePairs(t *testing.T) {
 			continue
 		}
 		if m.Status != models.MatchNew || m.Probability < engine.DefaultRescoreThreshold || m.ParamsVersion != 1 ||
-			len(m.InputsHash) != 32 || len(m.Explanation) != 9 {
+			len(m.InputsHash) != 32 || len(m.Explanation) != 17 { // 8 attribute fields, 8 of family and home, the face
 			t.Errorf("pair %d: status %s p=%.3f v%d hash %q, %d contributions", i, m.Status, m.Probability,
 				m.ParamsVersion, m.InputsHash, len(m.Explanation))
 		}

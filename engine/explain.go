@@ -82,6 +82,9 @@ func levelMeaning(field, level string) string {
 	if w, ok := levelWords(field, level); ok {
 		return w
 	}
+	if w, ok := familyLevelWords(field, level); ok {
+		return w
+	}
 	switch field {
 	case FieldName:
 		return nameWords(names.Level(level), nil)

@@ -234,12 +234,14 @@ func (s *Service) candidateIDs(ctx context.Context, q *models.Child, faces []chi
 }
 
 // rankableAttributes says whether q has an attribute that attribute
-// retrieval ranks by: a name, a mark or a place. Without one, its hits for
+// retrieval ranks by: a name, a mark, a place, a guardian's name, or a home
+// village or police station. Without one, its hits for
 // a photo search would be any records of a compatible sex and age, in no
 // useful order, and would cost a walk over all of them; the face index
 // has already found the records the photo's evidence can rank.
 func rankableAttributes(q *models.Child) bool {
-	return len(q.Names) > 0 || strings.TrimSpace(q.Marks) != "" || q.Place.State != "" || q.Place.District != ""
+	return len(q.Names) > 0 || strings.TrimSpace(q.Marks) != "" || q.Place.State != "" || q.Place.District != "" ||
+		len(q.Guardians) > 0 || q.Home.Village != "" || q.Home.PoliceStation != ""
 }
 
 // galleryScorer is the current scorer with the prior of a search among the

@@ -141,6 +141,7 @@ func DefaultParams() models.Params {
 		}
 		p.Fields[f.field] = fp
 	}
+	p = withFamilyDefaults(p)
 	face, err := DefaultFaceModel().FieldParams()
 	if err != nil {
 		panic("engine: default face model: " + err.Error()) // a bug in the defaults, caught by tests
@@ -378,6 +379,7 @@ var ErrDegenerate = errors.New("EM found no usable match class")
 // result is base with Version+1 and Source "em"; base's prior is kept, and
 // the face field is made monotone (FaceBands.MakeMonotone).
 func EstimateEM(base models.Params, randomPairs, pairs [][]FieldComparison, opt EMOptions) (models.Params, EMReport, error) {
+	base = withFamilyDefaults(base)
 	if err := ValidateParams(base); err != nil {
 		return models.Params{}, EMReport{}, err
 	}
@@ -571,6 +573,7 @@ type DecisionOptions struct {
 // "decisions", its face field made monotone. Confirmed matches are the ones the system could find, so
 // they under-represent true matches with poor photos or wrong attributes.
 func EstimateFromDecisions(base models.Params, confirmed, rejected [][]FieldComparison, opt DecisionOptions) (models.Params, error) {
+	base = withFamilyDefaults(base)
 	if err := ValidateParams(base); err != nil {
 		return models.Params{}, err
 	}

@@ -55,6 +55,7 @@ type Scored struct {
 // it has a "face" field, have a level for every DefaultFaceBands level.
 // The scorer copies p.
 func NewScorer(p models.Params) (*Scorer, error) {
+	p = withFamilyDefaults(p) // parameters stored before the family fields
 	if err := ValidateParams(p); err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (s *Scorer) weight(c FieldComparison) (float64, string) {
 		}
 	}
 	u := lp.U
-	if c.Field == FieldName && c.TermFrequency > 0 && tfAdjusted(c.Level) {
+	if tfField(c.Field) && c.TermFrequency > 0 && tfAdjusted(c.Level) {
 		u = min(max(c.TermFrequency, NameTFFloor), 1)
 	}
 	return math.Log2(lp.M / u), c.Detail

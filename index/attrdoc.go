@@ -106,6 +106,7 @@ func attrMapping() *mapping.IndexMappingImpl {
 			text(attrPrefixPhonetic+p, analyzerNamePhonetic))
 		dm.AddFieldMappingsAt(attrPrefixMarks+p, text("", analyzerMarks))
 	}
+	addFamilyMappings(dm, text)
 	dm.AddFieldMappingsAt(attrFieldNames, stored())
 	dm.AddFieldMappingsAt(attrFieldMarks, stored())
 	dm.AddFieldMappingsAt(attrFieldSex, stored())
@@ -171,6 +172,7 @@ func attrDoc(c *models.Child) map[string]interface{} {
 		d[attrPrefixNames+p] = c.Names
 		d[attrFieldNames] = c.Names
 	}
+	addFamilyFields(d, c, p)
 	if c.Marks != "" {
 		d[attrPrefixMarks+p] = c.Marks
 		d[attrFieldMarks] = c.Marks

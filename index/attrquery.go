@@ -282,6 +282,9 @@ func newCandidateQuery(q *models.Child, ng nameGate) candidateQuery {
 			}
 		}
 	}
+	if fg := familyGate(q, parts); len(fg) > 0 {
+		gate, nameGated = append(gate, fg...), true
+	}
 	mts := markTerms(q.Marks)
 	if len(mts) > attrMaxQueryTokens {
 		mts = mts[:attrMaxQueryTokens]

@@ -101,23 +101,26 @@ type Place struct {
 // Child is one record: a missing-child report or a found-child registration.
 // Every field but Kind may be unknown; an unknown field is no evidence.
 type Child struct {
-	ID          string    `json:"id"`
-	Kind        Kind      `json:"kind"`
-	ExternalRef string    `json:"external_ref,omitempty"`
-	Names       []string  `json:"names,omitempty"`
-	Sex         Sex       `json:"sex,omitempty"`
-	Age         *AgeRange `json:"age,omitempty"`
-	ObservedOn  Date      `json:"observed_on,omitempty"`
-	HeightCM    float64   `json:"height_cm,omitempty"`
-	Marks       string    `json:"marks,omitempty"`
-	Languages   []string  `json:"languages,omitempty"`
-	Place       Place     `json:"place"`
-	Guardians   []string  `json:"guardians,omitempty"`
-	Notes       string    `json:"notes,omitempty"`
-	Status      Status    `json:"status"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Photos      []Photo   `json:"photos"`
+	ID          string      `json:"id"`
+	Kind        Kind        `json:"kind"`
+	ExternalRef string      `json:"external_ref,omitempty"`
+	Names       []string    `json:"names,omitempty"`
+	Sex         Sex         `json:"sex,omitempty"`
+	Age         *AgeRange   `json:"age,omitempty"`
+	ObservedOn  Date        `json:"observed_on,omitempty"`
+	HeightCM    float64     `json:"height_cm,omitempty"`
+	Marks       string      `json:"marks,omitempty"`
+	Languages   []string    `json:"languages,omitempty"`
+	Place       Place       `json:"place"`
+	Guardians   []Guardian  `json:"guardians,omitempty"`
+	Home        Home        `json:"home,omitzero"`
+	Clothing    Clothing    `json:"clothing,omitzero"`
+	Descriptors Descriptors `json:"descriptors,omitzero"`
+	Notes       string      `json:"notes,omitempty"`
+	Status      Status      `json:"status"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	Photos      []Photo     `json:"photos"`
 }
 
 // Limits on record fields, generous for real records and tight enough that a
@@ -197,7 +200,7 @@ func (c *Child) Validate(now time.Time) error {
 	checkText("place.district", c.Place.District, MaxNameRunes, add)
 	checkText("place.text", c.Place.Text, MaxTextRunes, add)
 	checkList("languages", c.Languages, add)
-	checkList("guardians", c.Guardians, add)
+	c.validateFamily(add)
 	if len(fe) == 0 {
 		return nil
 	}
@@ -306,6 +309,7 @@ func (c *Child) Normalize() {
 	for i, n := range c.Names {
 		c.Names[i] = strings.TrimSpace(n)
 	}
+	c.normalizeFamily()
 }
 
 // AgeOn returns the child's expected age range on date t, assuming the record's

@@ -241,7 +241,34 @@
   const fieldLabel = {
     face: 'Face', name: 'Name', age: 'Age', sex: 'Sex', marks: 'Marks', height: 'Height',
     language: 'Language', place: 'Place', dates: 'Dates',
+    father: "Father's name", mother: "Mother's name", guardian: 'Guardian', father_initial: "Child's initial",
+    home: 'Home village', landmarks: 'Landmarks', clothing: 'Clothing', descriptors: 'Descriptors',
   };
+
+  const familyFields = new Set(['father', 'mother', 'guardian', 'father_initial', 'home', 'landmarks', 'clothing', 'descriptors']);
+
+  // guardianText writes guardians with their relation: "Ramesh (father)".
+  // A guardian stored as a plain name (before relations) is shown as is.
+  function guardianText(gs) {
+    return (gs || []).map((g) => typeof g === 'string' ? g
+      : g.name + (g.relation && g.relation !== 'other' ? ' (' + g.relation + ')' : '')).join(', ');
+  }
+
+  function homeText(h) {
+    if (!h) return '';
+    const where = [h.village, h.police_station && 'PS ' + h.police_station, h.district, h.state].filter(Boolean).join(', ');
+    return [where, h.landmarks && 'landmarks: ' + h.landmarks].filter(Boolean).join('; ');
+  }
+
+  function clothingText(c) {
+    if (!c) return '';
+    return [[c.colour, c.pattern, c.garment].filter(Boolean).join(' '), c.text].filter(Boolean).join('; ');
+  }
+
+  function descriptorsText(d) {
+    if (!d) return '';
+    return [d.complexion && 'complexion ' + d.complexion, d.build && 'build ' + d.build, d.hair && 'hair ' + d.hair].filter(Boolean).join(', ');
+  }
 
   function childTitle(c) {
     const names = (c.names || []).join(' / ');
@@ -354,7 +381,12 @@
   // (arrow, sign and word, as well as colour) and the API's sentence: the
   // detail, or for a key that may not read records only the summary.
   function explanation(contribs) {
-    return el('ul', { class: 'expl' }, (contribs || []).map((c) => {
+    // Family and home fields that neither record has are left out: most
+    // records have few of them, and eight lines of "not recorded" hide
+    // the fields that count.
+    const shown = (contribs || []).filter((c) => !(familyFields.has(c.field) && !c.level &&
+      /on either record|none on either|no initial on one record/.test(c.detail || c.summary || '')));
+    return el('ul', { class: 'expl' }, shown.map((c) => {
       const dir = c.weight > 0.05 ? 'for' : c.weight < -0.05 ? 'against' : 'neutral';
       const arrow = { for: '▲', against: '▼', neutral: '●' }[dir];
       const word = { for: 'for a match', against: 'against a match', neutral: 'no evidence either way' }[dir];
@@ -465,6 +497,12 @@
     if ($('q-district').value.trim()) place.district = $('q-district').value.trim();
     if (Object.keys(place).length) q.place = place;
     if ($('q-marks').value.trim()) q.marks = $('q-marks').value.trim();
+    const guardians = [];
+    if ($('q-father').value.trim()) guardians.push({ name: $('q-father').value.trim(), relation: 'father' });
+    if ($('q-mother').value.trim()) guardians.push({ name: $('q-mother').value.trim(), relation: 'mother' });
+    if (guardians.length) q.guardians = guardians;
+    if ($('q-village').value.trim()) q.home = { village: $('q-village').value.trim() };
+    if ($('q-clothing').value.trim()) q.clothing = { text: $('q-clothing').value.trim() };
     return q;
   }
 
@@ -601,7 +639,10 @@
       ['Identifying marks', c.marks],
       ['Languages', (c.languages || []).join(', ')],
       ['Place', [c.place && c.place.district, c.place && c.place.state, c.place && c.place.text].filter(Boolean).join(', ')],
-      ['Guardians', (c.guardians || []).join(', ')],
+      ['Guardians', guardianText(c.guardians)],
+      ['Home', homeText(c.home)],
+      [c.kind === 'missing' ? 'Clothing when last seen' : 'Clothing when found', clothingText(c.clothing)],
+      ['Descriptors', descriptorsText(c.descriptors)],
       ['Notes', c.notes],
       ['Status', c.status],
       ['Created', fmtTime(c.created_at)],

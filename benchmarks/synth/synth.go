@@ -33,6 +33,9 @@ type Config struct {
 	NativeScript float64
 	// IDPrefix starts every record id, to keep several generators' ids apart.
 	IDPrefix string
+	// Relatives are real fathers' names to draw from (LoadRelatives); nil
+	// draws fathers from the given-name lists.
+	Relatives []Relative
 }
 
 func (c Config) withDefaults() Config {
@@ -55,9 +58,13 @@ func (c Config) withDefaults() Config {
 // goroutine its own, with its own seed and IDPrefix.
 type Generator struct {
 	rng *rand.Rand
-	cfg Config
-	c   *corpus
-	seq int
+	// frng draws families, homes and clothing, so that the draws of rng,
+	// and every other field of the records, are those made before they
+	// existed.
+	frng *rand.Rand
+	cfg  Config
+	c    *corpus
+	seq  int
 
 	stateW   []float64
 	commW    [][]float64 // per state
@@ -114,6 +121,7 @@ func New(seed int64, cfg Config) *Generator {
 	}
 	g := &Generator{
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
+		frng:     rand.New(rand.NewPCG(uint64(seed), 0x2545f4914f6cdd1d)),
 		cfg:      cfg.withDefaults(),
 		c:        c,
 		given:    map[string]*picker{},
@@ -176,7 +184,9 @@ func (g *Generator) Next() models.Child {
 		return g.missing(p, on)
 	}
 	st, d := g.foundPlace(p)
-	return g.found(p, on, st, d)
+	c := g.found(p, on, st, d)
+	g.writeFamilyFound(&c, p, on, on.AddDate(0, 0, -g.frng.IntN(400)))
+	return c
 }
 
 // Pair returns the missing report and the later found-child registration of
@@ -186,7 +196,9 @@ func (g *Generator) Pair() (missing, found models.Child) {
 	p := g.person(lost)
 	missing = g.missing(p, lost)
 	st, d := g.foundPlace(p)
-	found = g.found(p, g.foundDate(lost), st, d)
+	on := g.foundDate(lost)
+	found = g.found(p, on, st, d)
+	g.writeFamilyFound(&found, p, on, lost)
 	return missing, found
 }
 
@@ -206,6 +218,7 @@ type person struct {
 	marks    []mark
 	father   string
 	lang     string
+	fam      *family
 }
 
 type mark struct {
@@ -303,6 +316,7 @@ func (g *Generator) person(anchor time.Time) *person {
 	if len(s.languages) > 0 {
 		p.lang = s.languages[0]
 	}
+	g.drawFamily(p)
 	return p
 }
 
@@ -421,8 +435,9 @@ func (g *Generator) missing(p *person, on time.Time) models.Child {
 		c.HeightCM = g.height(p, a, 5, 5)
 	}
 	if p.father != "" && g.chance(0.8) {
-		c.Guardians = []string{p.father}
+		c.Guardians = []models.Guardian{{Name: p.father, Relation: models.RelationFather}}
 	}
+	g.writeFamilyMissing(&c, p)
 	if p.lang != "" && g.chance(0.7) {
 		c.Languages = []string{p.lang}
 	}
