@@ -73,6 +73,19 @@ func buildOpenAPI(routes []route, cfg Config) (*openapi3.T, error) {
 		}
 		item.SetOperation(r.method, op)
 	}
+	// A type whose schema is not an object (Guardian: a name, or an object)
+	// is referred to but not exported by openapi3gen: add it.
+	for _, v := range []any{models.Guardian{}} {
+		for _, strict := range []bool{false, true} {
+			if name := schemaName(reflect.TypeOf(v), strict); comps[name] == nil {
+				s, err := schemaFor(v, strict)
+				if err != nil {
+					return nil, err
+				}
+				comps[name] = s
+			}
+		}
+	}
 	return doc, nil
 }
 

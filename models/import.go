@@ -29,7 +29,10 @@ type ImportRecord struct {
 	Marks       string        `json:"marks,omitempty"`
 	Languages   []string      `json:"languages,omitempty"`
 	Place       Place         `json:"place,omitempty"`
-	Guardians   []string      `json:"guardians,omitempty"`
+	Guardians   []Guardian    `json:"guardians,omitempty"`
+	Home        Home          `json:"home,omitzero"`
+	Clothing    Clothing      `json:"clothing,omitzero"`
+	Descriptors Descriptors   `json:"descriptors,omitzero"`
 	Notes       string        `json:"notes,omitempty"`
 	Status      Status        `json:"status,omitempty"`
 	Photos      []ImportPhoto `json:"photos,omitempty"`
@@ -48,7 +51,8 @@ func (r *ImportRecord) Child() *Child {
 	return &Child{
 		Kind: r.Kind, ExternalRef: r.ExternalRef, Names: r.Names, Sex: r.Sex, Age: r.Age,
 		ObservedOn: r.ObservedOn, HeightCM: r.HeightCM, Marks: r.Marks, Languages: r.Languages,
-		Place: r.Place, Guardians: r.Guardians, Notes: r.Notes, Status: r.Status,
+		Place: r.Place, Guardians: r.Guardians, Home: r.Home, Clothing: r.Clothing, Descriptors: r.Descriptors,
+		Notes: r.Notes, Status: r.Status,
 	}
 }
 

@@ -249,6 +249,54 @@ func (e DecisionRecordDecision) Valid() bool {
 	}
 }
 
+// Defines values for Guardian1Relation.
+const (
+	Guardian1RelationFather   Guardian1Relation = "father"
+	Guardian1RelationGuardian Guardian1Relation = "guardian"
+	Guardian1RelationMother   Guardian1Relation = "mother"
+	Guardian1RelationOther    Guardian1Relation = "other"
+)
+
+// Valid indicates whether the value is a known member of the Guardian1Relation enum.
+func (e Guardian1Relation) Valid() bool {
+	switch e {
+	case Guardian1RelationFather:
+		return true
+	case Guardian1RelationGuardian:
+		return true
+	case Guardian1RelationMother:
+		return true
+	case Guardian1RelationOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GuardianInput1Relation.
+const (
+	GuardianInput1RelationFather   GuardianInput1Relation = "father"
+	GuardianInput1RelationGuardian GuardianInput1Relation = "guardian"
+	GuardianInput1RelationMother   GuardianInput1Relation = "mother"
+	GuardianInput1RelationOther    GuardianInput1Relation = "other"
+)
+
+// Valid indicates whether the value is a known member of the GuardianInput1Relation enum.
+func (e GuardianInput1Relation) Valid() bool {
+	switch e {
+	case GuardianInput1RelationFather:
+		return true
+	case GuardianInput1RelationGuardian:
+		return true
+	case GuardianInput1RelationMother:
+		return true
+	case GuardianInput1RelationOther:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportRecordKind.
 const (
 	ImportRecordKindFound   ImportRecordKind = "found"
@@ -456,6 +504,30 @@ func (e ExportMatchesParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for SearchMultipartBodyQueryGuardians1Relation.
+const (
+	SearchMultipartBodyQueryGuardians1RelationFather   SearchMultipartBodyQueryGuardians1Relation = "father"
+	SearchMultipartBodyQueryGuardians1RelationGuardian SearchMultipartBodyQueryGuardians1Relation = "guardian"
+	SearchMultipartBodyQueryGuardians1RelationMother   SearchMultipartBodyQueryGuardians1Relation = "mother"
+	SearchMultipartBodyQueryGuardians1RelationOther    SearchMultipartBodyQueryGuardians1Relation = "other"
+)
+
+// Valid indicates whether the value is a known member of the SearchMultipartBodyQueryGuardians1Relation enum.
+func (e SearchMultipartBodyQueryGuardians1Relation) Valid() bool {
+	switch e {
+	case SearchMultipartBodyQueryGuardians1RelationFather:
+		return true
+	case SearchMultipartBodyQueryGuardians1RelationGuardian:
+		return true
+	case SearchMultipartBodyQueryGuardians1RelationMother:
+		return true
+	case SearchMultipartBodyQueryGuardians1RelationOther:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SearchMultipartBodyQueryKind.
 const (
 	SearchMultipartBodyQueryKindFound   SearchMultipartBodyQueryKind = "found"
@@ -566,10 +638,13 @@ type Candidates struct {
 // Child defines model for Child.
 type Child struct {
 	Age         *AgeRange           `json:"age,omitempty"`
+	Clothing    *Clothing           `json:"clothing,omitempty"`
 	CreatedAt   time.Time           `json:"created_at"`
+	Descriptors *Descriptors        `json:"descriptors,omitempty"`
 	ExternalRef *string             `json:"external_ref,omitempty"`
-	Guardians   *[]string           `json:"guardians,omitempty"`
+	Guardians   *[]Guardian         `json:"guardians,omitempty"`
 	HeightCm    *float64            `json:"height_cm,omitempty"`
+	Home        *Home               `json:"home,omitempty"`
 	Id          string              `json:"id"`
 	Kind        ChildKind           `json:"kind"`
 	Languages   *[]string           `json:"languages,omitempty"`
@@ -596,9 +671,12 @@ type ChildStatus string
 // ChildInput defines model for ChildInput.
 type ChildInput struct {
 	Age         *AgeRangeInput      `json:"age,omitempty"`
+	Clothing    *ClothingInput      `json:"clothing,omitempty"`
+	Descriptors *DescriptorsInput   `json:"descriptors,omitempty"`
 	ExternalRef *string             `json:"external_ref,omitempty"`
-	Guardians   *[]string           `json:"guardians,omitempty"`
+	Guardians   *[]GuardianInput    `json:"guardians,omitempty"`
 	HeightCm    *float64            `json:"height_cm,omitempty"`
+	Home        *HomeInput          `json:"home,omitempty"`
 	Kind        ChildInputKind      `json:"kind"`
 	Languages   *[]string           `json:"languages,omitempty"`
 	Marks       *string             `json:"marks,omitempty"`
@@ -640,6 +718,22 @@ type Children struct {
 	Children   *[]Child    `json:"children,omitempty"`
 	NextCursor string      `json:"next_cursor"`
 	Refs       *[]ChildRef `json:"refs,omitempty"`
+}
+
+// Clothing defines model for Clothing.
+type Clothing struct {
+	Colour  *string `json:"colour,omitempty"`
+	Garment *string `json:"garment,omitempty"`
+	Pattern *string `json:"pattern,omitempty"`
+	Text    *string `json:"text,omitempty"`
+}
+
+// ClothingInput defines model for ClothingInput.
+type ClothingInput struct {
+	Colour  *string `json:"colour,omitempty"`
+	Garment *string `json:"garment,omitempty"`
+	Pattern *string `json:"pattern,omitempty"`
+	Text    *string `json:"text,omitempty"`
 }
 
 // Contribution defines model for Contribution.
@@ -691,6 +785,20 @@ type Decisions struct {
 	NextCursor string           `json:"next_cursor"`
 }
 
+// Descriptors defines model for Descriptors.
+type Descriptors struct {
+	Build      *string `json:"build,omitempty"`
+	Complexion *string `json:"complexion,omitempty"`
+	Hair       *string `json:"hair,omitempty"`
+}
+
+// DescriptorsInput defines model for DescriptorsInput.
+type DescriptorsInput struct {
+	Build      *string `json:"build,omitempty"`
+	Complexion *string `json:"complexion,omitempty"`
+	Hair       *string `json:"hair,omitempty"`
+}
+
 // Error defines model for Error.
 type Error struct {
 	Error ErrorDetail `json:"error"`
@@ -724,6 +832,58 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// Guardian defines model for Guardian.
+type Guardian struct {
+	union json.RawMessage
+}
+
+// Guardian0 defines model for Guardian.0.
+type Guardian0 = string
+
+// Guardian1 defines model for Guardian.1.
+type Guardian1 struct {
+	Name     string             `json:"name"`
+	Relation *Guardian1Relation `json:"relation,omitempty"`
+}
+
+// Guardian1Relation defines model for Guardian.1.Relation.
+type Guardian1Relation string
+
+// GuardianInput defines model for GuardianInput.
+type GuardianInput struct {
+	union json.RawMessage
+}
+
+// GuardianInput0 defines model for GuardianInput.0.
+type GuardianInput0 = string
+
+// GuardianInput1 defines model for GuardianInput.1.
+type GuardianInput1 struct {
+	Name     string                  `json:"name"`
+	Relation *GuardianInput1Relation `json:"relation,omitempty"`
+}
+
+// GuardianInput1Relation defines model for GuardianInput.1.Relation.
+type GuardianInput1Relation string
+
+// Home defines model for Home.
+type Home struct {
+	District      *string `json:"district,omitempty"`
+	Landmarks     *string `json:"landmarks,omitempty"`
+	PoliceStation *string `json:"police_station,omitempty"`
+	State         *string `json:"state,omitempty"`
+	Village       *string `json:"village,omitempty"`
+}
+
+// HomeInput defines model for HomeInput.
+type HomeInput struct {
+	District      *string `json:"district,omitempty"`
+	Landmarks     *string `json:"landmarks,omitempty"`
+	PoliceStation *string `json:"police_station,omitempty"`
+	State         *string `json:"state,omitempty"`
+	Village       *string `json:"village,omitempty"`
+}
+
 // Import defines model for Import.
 type Import struct {
 	Results []ImportResult `json:"results"`
@@ -749,9 +909,12 @@ type ImportPhotoResult struct {
 // ImportRecord one record: the fields of POST /v1/children (external_ref required) and its photos, each {data: base64 bytes, name: optional file name echoed in the result}
 type ImportRecord struct {
 	Age         *AgeRangeInput      `json:"age,omitempty"`
+	Clothing    *ClothingInput      `json:"clothing,omitempty"`
+	Descriptors *DescriptorsInput   `json:"descriptors,omitempty"`
 	ExternalRef string              `json:"external_ref"`
-	Guardians   *[]string           `json:"guardians,omitempty"`
+	Guardians   *[]GuardianInput    `json:"guardians,omitempty"`
 	HeightCm    *float64            `json:"height_cm,omitempty"`
+	Home        *HomeInput          `json:"home,omitempty"`
 	Kind        ImportRecordKind    `json:"kind"`
 	Languages   *[]string           `json:"languages,omitempty"`
 	Marks       *string             `json:"marks,omitempty"`
@@ -1045,16 +1208,34 @@ type SearchMultipartBody struct {
 			Max int `json:"max"`
 			Min int `json:"min"`
 		} `json:"age,omitempty"`
-		ExternalRef *string                      `json:"external_ref,omitempty"`
-		Guardians   *[]string                    `json:"guardians,omitempty"`
-		HeightCm    *float64                     `json:"height_cm,omitempty"`
-		Kind        SearchMultipartBodyQueryKind `json:"kind"`
-		Languages   *[]string                    `json:"languages,omitempty"`
-		Marks       *string                      `json:"marks,omitempty"`
-		Names       *[]string                    `json:"names,omitempty"`
-		Notes       *string                      `json:"notes,omitempty"`
-		ObservedOn  *openapi_types.Date          `json:"observed_on,omitempty"`
-		Place       *struct {
+		Clothing *struct {
+			Colour  *string `json:"colour,omitempty"`
+			Garment *string `json:"garment,omitempty"`
+			Pattern *string `json:"pattern,omitempty"`
+			Text    *string `json:"text,omitempty"`
+		} `json:"clothing,omitempty"`
+		Descriptors *struct {
+			Build      *string `json:"build,omitempty"`
+			Complexion *string `json:"complexion,omitempty"`
+			Hair       *string `json:"hair,omitempty"`
+		} `json:"descriptors,omitempty"`
+		ExternalRef *string                                     `json:"external_ref,omitempty"`
+		Guardians   *[]SearchMultipartBody_Query_Guardians_Item `json:"guardians,omitempty"`
+		HeightCm    *float64                                    `json:"height_cm,omitempty"`
+		Home        *struct {
+			District      *string `json:"district,omitempty"`
+			Landmarks     *string `json:"landmarks,omitempty"`
+			PoliceStation *string `json:"police_station,omitempty"`
+			State         *string `json:"state,omitempty"`
+			Village       *string `json:"village,omitempty"`
+		} `json:"home,omitempty"`
+		Kind       SearchMultipartBodyQueryKind `json:"kind"`
+		Languages  *[]string                    `json:"languages,omitempty"`
+		Marks      *string                      `json:"marks,omitempty"`
+		Names      *[]string                    `json:"names,omitempty"`
+		Notes      *string                      `json:"notes,omitempty"`
+		ObservedOn *openapi_types.Date          `json:"observed_on,omitempty"`
+		Place      *struct {
 			District *string `json:"district,omitempty"`
 			State    *string `json:"state,omitempty"`
 			Text     *string `json:"text,omitempty"`
@@ -1068,6 +1249,23 @@ type SearchMultipartBody struct {
 type SearchParams struct {
 	// Limit how many to return, 1 to 100 (default 10)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// SearchMultipartBodyQueryGuardians0 defines parameters for Search.
+type SearchMultipartBodyQueryGuardians0 = string
+
+// SearchMultipartBodyQueryGuardians1 defines parameters for Search.
+type SearchMultipartBodyQueryGuardians1 struct {
+	Name     string                                      `json:"name"`
+	Relation *SearchMultipartBodyQueryGuardians1Relation `json:"relation,omitempty"`
+}
+
+// SearchMultipartBodyQueryGuardians1Relation defines parameters for Search.
+type SearchMultipartBodyQueryGuardians1Relation string
+
+// SearchMultipartBody_Query_Guardians_Item defines parameters for Search.
+type SearchMultipartBody_Query_Guardians_Item struct {
+	union json.RawMessage
 }
 
 // SearchMultipartBodyQueryKind defines parameters for Search.
@@ -1099,6 +1297,192 @@ type DecideMatchJSONRequestBody = DecisionInput
 
 // SearchMultipartRequestBody defines body for Search for multipart/form-data ContentType.
 type SearchMultipartRequestBody SearchMultipartBody
+
+// AsGuardian0 returns the union data inside the Guardian as a Guardian0
+func (t Guardian) AsGuardian0() (Guardian0, error) {
+	var body Guardian0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGuardian0 overwrites any union data inside the Guardian as the provided Guardian0
+func (t *Guardian) FromGuardian0(v Guardian0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGuardian0 performs a merge with any union data inside the Guardian, using the provided Guardian0
+func (t *Guardian) MergeGuardian0(v Guardian0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGuardian1 returns the union data inside the Guardian as a Guardian1
+func (t Guardian) AsGuardian1() (Guardian1, error) {
+	var body Guardian1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGuardian1 overwrites any union data inside the Guardian as the provided Guardian1
+func (t *Guardian) FromGuardian1(v Guardian1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGuardian1 performs a merge with any union data inside the Guardian, using the provided Guardian1
+func (t *Guardian) MergeGuardian1(v Guardian1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Guardian) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Guardian) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsGuardianInput0 returns the union data inside the GuardianInput as a GuardianInput0
+func (t GuardianInput) AsGuardianInput0() (GuardianInput0, error) {
+	var body GuardianInput0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGuardianInput0 overwrites any union data inside the GuardianInput as the provided GuardianInput0
+func (t *GuardianInput) FromGuardianInput0(v GuardianInput0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGuardianInput0 performs a merge with any union data inside the GuardianInput, using the provided GuardianInput0
+func (t *GuardianInput) MergeGuardianInput0(v GuardianInput0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGuardianInput1 returns the union data inside the GuardianInput as a GuardianInput1
+func (t GuardianInput) AsGuardianInput1() (GuardianInput1, error) {
+	var body GuardianInput1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGuardianInput1 overwrites any union data inside the GuardianInput as the provided GuardianInput1
+func (t *GuardianInput) FromGuardianInput1(v GuardianInput1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGuardianInput1 performs a merge with any union data inside the GuardianInput, using the provided GuardianInput1
+func (t *GuardianInput) MergeGuardianInput1(v GuardianInput1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GuardianInput) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GuardianInput) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSearchMultipartBodyQueryGuardians0 returns the union data inside the SearchMultipartBody_Query_Guardians_Item as a SearchMultipartBodyQueryGuardians0
+func (t SearchMultipartBody_Query_Guardians_Item) AsSearchMultipartBodyQueryGuardians0() (SearchMultipartBodyQueryGuardians0, error) {
+	var body SearchMultipartBodyQueryGuardians0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSearchMultipartBodyQueryGuardians0 overwrites any union data inside the SearchMultipartBody_Query_Guardians_Item as the provided SearchMultipartBodyQueryGuardians0
+func (t *SearchMultipartBody_Query_Guardians_Item) FromSearchMultipartBodyQueryGuardians0(v SearchMultipartBodyQueryGuardians0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSearchMultipartBodyQueryGuardians0 performs a merge with any union data inside the SearchMultipartBody_Query_Guardians_Item, using the provided SearchMultipartBodyQueryGuardians0
+func (t *SearchMultipartBody_Query_Guardians_Item) MergeSearchMultipartBodyQueryGuardians0(v SearchMultipartBodyQueryGuardians0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSearchMultipartBodyQueryGuardians1 returns the union data inside the SearchMultipartBody_Query_Guardians_Item as a SearchMultipartBodyQueryGuardians1
+func (t SearchMultipartBody_Query_Guardians_Item) AsSearchMultipartBodyQueryGuardians1() (SearchMultipartBodyQueryGuardians1, error) {
+	var body SearchMultipartBodyQueryGuardians1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSearchMultipartBodyQueryGuardians1 overwrites any union data inside the SearchMultipartBody_Query_Guardians_Item as the provided SearchMultipartBodyQueryGuardians1
+func (t *SearchMultipartBody_Query_Guardians_Item) FromSearchMultipartBodyQueryGuardians1(v SearchMultipartBodyQueryGuardians1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSearchMultipartBodyQueryGuardians1 performs a merge with any union data inside the SearchMultipartBody_Query_Guardians_Item, using the provided SearchMultipartBodyQueryGuardians1
+func (t *SearchMultipartBody_Query_Guardians_Item) MergeSearchMultipartBodyQueryGuardians1(v SearchMultipartBodyQueryGuardians1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SearchMultipartBody_Query_Guardians_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SearchMultipartBody_Query_Guardians_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error

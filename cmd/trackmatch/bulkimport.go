@@ -498,7 +498,10 @@ func csvRecord(rec []string, col map[string]int) (models.ImportRecord, []string,
 		Kind: models.Kind(get("kind")), ExternalRef: get("external_ref"), Names: list("names"), Sex: models.Sex(get("sex")),
 		ObservedOn: models.Date(get("observed_on")), HeightCM: num("height_cm"), Marks: get("marks"), Languages: list("languages"),
 		Place:     models.Place{State: get("state"), District: get("district"), Text: get("place")},
-		Guardians: list("guardians"), Notes: get("notes"), Status: models.Status(get("status")),
+		Notes: get("notes"), Status: models.Status(get("status")),
+	}
+	for _, g := range list("guardians") {
+		r.Guardians = append(r.Guardians, models.Guardian{Name: g})
 	}
 	amin, amax := get("age_min"), get("age_max")
 	if amin != "" || amax != "" {
