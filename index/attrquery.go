@@ -1,14 +1,17 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/trackmatch/trackmatch/models"
@@ -133,6 +136,16 @@ func (x *AttributeIndex) Candidates(ctx context.Context, q *models.Child, limit 
 		}
 		return nil, fmt.Errorf("search candidates: %w", err)
 	}
+	// Bleve orders equal scores by its internal document numbers, which
+	// change as segments merge and between processes; ordering them by id
+	// makes a search return the same records however the index was built
+	// (a resumed re-score must rank as an uninterrupted one does).
+	slices.SortStableFunc(res.Hits, func(a, b *search.DocumentMatch) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	hits := make([]AttributeHit, 0, limit)
 	for _, h := range res.Hits {
 		if len(hits) == limit {
