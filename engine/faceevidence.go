@@ -269,7 +269,7 @@ func (b FaceBands) CompareFaces(scale FaceScale, distance, yearsApart, ageAtEarl
 		}
 	}
 	if scale == FaceScaleDlib {
-		d.WriteString(", read on dlib's own bands (no MobileFaceNet descriptor on both)")
+		d.WriteString(", read on dlib's own bands (dlib's distance alone)")
 	}
 	return FieldComparison{Field: FieldFace, Level: scale.Group(group) + "/" + b.Band(distance), Detail: d.String(), Distance: distance}
 }
