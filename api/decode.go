@@ -39,6 +39,8 @@ func (s *Server) bodyLimit(k bodyKind) int64 {
 		return s.cfg.MaxPhotoBytes + multipartSlack
 	case bodySearch:
 		return s.cfg.MaxSearchBytes + s.cfg.MaxJSONBytes + multipartSlack
+	case bodyImport:
+		return models.MaxImportBatchBytes
 	default:
 		return s.cfg.MaxJSONBytes
 	}

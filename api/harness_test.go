@@ -79,6 +79,7 @@ type harness struct {
 	matches  *fakeMatches
 	jobs     *fakeJobs
 	audit    *fakeAudit
+	importer *fakeImporter
 	registry *prometheus.Registry
 	logs     *syncBuffer
 	notReady atomic.Pointer[error]
@@ -93,7 +94,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, children: newFakeChildren(), matches: newFakeMatches(), jobs: newFakeJobs(),
-		audit: &fakeAudit{}, registry: prometheus.NewRegistry(), logs: &syncBuffer{},
+		audit: &fakeAudit{}, importer: &fakeImporter{}, registry: prometheus.NewRegistry(), logs: &syncBuffer{},
 	}
 	keys, err := ParseKeys("portal:" + portalKey + ",investigator:" + investigatorKey + ",admin:" + adminKey)
 	if err != nil {
@@ -114,6 +115,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 		Logger:   slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registry: h.registry,
 		Now:      func() time.Time { return fakeTime },
+		Import:   h.importer,
 	})
 	h.ts = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(h.ts.Close)
@@ -124,7 +126,11 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	if err := h.doc.Validate(context.Background()); err != nil {
 		t.Fatalf("own OpenAPI document does not validate: %v", err)
 	}
-	if h.router, err = gorillamux.NewRouter(h.doc); err != nil {
+	// The document's server is wherever it is served from; the harness's
+	// loopback port is not its default, so route on paths alone.
+	routed := *h.doc
+	routed.Servers = nil
+	if h.router, err = gorillamux.NewRouter(&routed); err != nil {
 		t.Fatalf("OpenAPI router: %v", err)
 	}
 	return h

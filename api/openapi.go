@@ -37,8 +37,8 @@ func buildOpenAPI(routes []route, cfg Config) (*openapi3.T, error) {
 			},
 		},
 	}
-	errSchema, err := schemaFor(errorResponse{}, false)
-	if err != nil {
+	comps := doc.Components.Schemas
+	if _, err := schemaInto(comps, errorResponse{}, false); err != nil {
 		return nil, fmt.Errorf("error schema: %w", err)
 	}
 	codes := make([]string, 0, len(statusByCode))
@@ -46,15 +46,19 @@ func buildOpenAPI(routes []route, cfg Config) (*openapi3.T, error) {
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
-	errSchema.Value.Properties["error"].Value.Nullable = false // a pointer only so the type can be shared
-	codeSchema := errSchema.Value.Properties["error"].Value.Properties["code"].Value
+	codeSchema := comps["ErrorDetail"].Value.Properties["code"].Value
 	for _, c := range codes {
 		codeSchema.Enum = append(codeSchema.Enum, c)
 	}
-	doc.Components.Schemas["Error"] = errSchema
+	doc.Servers = openapi3.Servers{{URL: "{scheme}://{host}", Description: "a trackmatch server (trackmatch serve; --addr, --tls-cert)",
+		Variables: map[string]*openapi3.ServerVariable{
+			"scheme": {Enum: []string{"http", "https"}, Default: "http", Description: "https with --tls-cert"},
+			"host":   {Default: "127.0.0.1:8080", Description: "host and port the server listens on (--addr)"},
+		}}}
+	doc.Tags = apiTags()
 
 	for _, r := range routes {
-		op, err := r.operation(cfg)
+		op, err := r.operation(cfg, comps)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		}
@@ -68,6 +72,19 @@ func buildOpenAPI(routes []route, cfg Config) (*openapi3.T, error) {
 			return nil, fmt.Errorf("%s %s: listed twice", r.method, r.path)
 		}
 		item.SetOperation(r.method, op)
+	}
+	// A type whose schema is not an object (Guardian: a name, or an object)
+	// is referred to but not exported by openapi3gen: add it.
+	for _, v := range []any{models.Guardian{}} {
+		for _, strict := range []bool{false, true} {
+			if name := schemaName(reflect.TypeOf(v), strict); comps[name] == nil {
+				s, err := schemaFor(v, strict)
+				if err != nil {
+					return nil, err
+				}
+				comps[name] = s
+			}
+		}
 	}
 	return doc, nil
 }
@@ -109,14 +126,16 @@ func openAPIPath(p string) string {
 }
 
 // operation describes one route.
-func (r route) operation(cfg Config) (*openapi3.Operation, error) {
+func (r route) operation(cfg Config, comps openapi3.Schemas) (*openapi3.Operation, error) {
 	op := &openapi3.Operation{
 		OperationID: r.op,
 		Summary:     r.summary,
+		Tags:        []string{routeTag(r.path)},
 		Responses:   openapi3.NewResponsesWithCapacity(len(r.ok) + 8),
 	}
 	if r.roles == nil {
 		op.Security = openapi3.NewSecurityRequirements() // public
+		op.Description = "Public: no key needed."
 	} else {
 		op.Security = openapi3.NewSecurityRequirements().With(openapi3.NewSecurityRequirement().Authenticate("apiKey"))
 		names := make([]string, len(r.roles))
@@ -134,13 +153,13 @@ func (r route) operation(cfg Config) (*openapi3.Operation, error) {
 	for _, q := range r.query {
 		op.AddParameter(openapi3.NewQueryParameter(q.name).WithDescription(q.desc).WithSchema(q.schema()))
 	}
-	body, err := r.requestBody(cfg)
+	body, err := r.requestBody(cfg, comps)
 	if err != nil {
 		return nil, err
 	}
 	op.RequestBody = body
 	for _, ok := range r.ok {
-		resp, err := ok.response()
+		resp, err := ok.response(comps)
 		if err != nil {
 			return nil, err
 		}
@@ -178,10 +197,10 @@ func (q queryParam) schema() *openapi3.Schema {
 }
 
 // requestBody describes what the route reads.
-func (r route) requestBody(cfg Config) (*openapi3.RequestBodyRef, error) {
+func (r route) requestBody(cfg Config, comps openapi3.Schemas) (*openapi3.RequestBodyRef, error) {
 	switch r.body {
 	case bodyJSON, bodyJSONOptional:
-		s, err := schemaFor(r.request, true)
+		s, err := schemaInto(comps, r.request, true)
 		if err != nil {
 			return nil, err
 		}
@@ -194,6 +213,8 @@ func (r route) requestBody(cfg Config) (*openapi3.RequestBodyRef, error) {
 		s.Required = []string{"photo"}
 		return &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
 			WithContent(openapi3.NewContentWithFormDataSchema(s))}, nil
+	case bodyImport:
+		return importRequestBody(comps)
 	case bodySearch:
 		q, err := schemaFor(childInput{}, true)
 		if err != nil {
@@ -217,7 +238,7 @@ func binarySchema() *openapi3.Schema {
 }
 
 // response describes one success response.
-func (ok okResponse) response() (*openapi3.Response, error) {
+func (ok okResponse) response(comps openapi3.Schemas) (*openapi3.Response, error) {
 	desc := ok.desc
 	if desc == "" {
 		desc = http.StatusText(ok.status)
@@ -231,7 +252,7 @@ func (ok okResponse) response() (*openapi3.Response, error) {
 		}
 		resp.WithContent(openapi3.NewContentWithSchema(s, []string{ok.media}))
 	case ok.body != nil:
-		s, err := schemaFor(ok.body, false)
+		s, err := schemaInto(comps, ok.body, false)
 		if err != nil {
 			return nil, err
 		}
@@ -245,11 +266,22 @@ func (ok okResponse) response() (*openapi3.Response, error) {
 // With strict, objects refuse properties they do not list, as the JSON
 // decoder does.
 func schemaFor(v any, strict bool) (*openapi3.SchemaRef, error) {
-	g := openapi3gen.NewGenerator(openapi3gen.SchemaCustomizer(
+	return schemaInto(nil, v, strict)
+}
+
+// schemaInto is schemaFor with every named struct type put in components
+// (schemaName) and referred to, when components is not nil.
+func schemaInto(components openapi3.Schemas, v any, strict bool) (*openapi3.SchemaRef, error) {
+	opts := []openapi3gen.Option{openapi3gen.SchemaCustomizer(
 		func(name string, t reflect.Type, _ reflect.StructTag, s *openapi3.Schema) error {
 			return customizeSchema(name, t, s, strict)
-		}))
-	return g.NewSchemaRefForValue(v, nil)
+		})}
+	if components != nil {
+		opts = append(opts,
+			openapi3gen.CreateComponentSchemas(openapi3gen.ExportComponentSchemasOptions{ExportComponentSchemas: true, ExportTopLevelSchema: true}),
+			openapi3gen.CreateTypeNameGenerator(func(t reflect.Type) string { return schemaName(t, strict) }))
+	}
+	return openapi3gen.NewGenerator(opts...).NewSchemaRefForValue(v, components)
 }
 
 // customizeSchema adds what reflection cannot see: enums of the models'

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -21,6 +22,7 @@ const (
 	bodyJSONOptional          // application/json, or no body at all
 	bodyPhoto                 // multipart/form-data with one part "photo"
 	bodySearch                // multipart/form-data: part "query" and zero or more "photo" parts
+	bodyImport                // a JSON array or NDJSON of records with base64 photos (import.go)
 )
 
 // okResponse is one success response of a route: its status, the Go value
@@ -118,6 +120,18 @@ func (s *Server) routes() []route {
 			ok:     []okResponse{{status: 200, body: childrenView{}}},
 			errs:   []int{422},
 			handle: s.listChildren,
+		},
+		{
+			method: http.MethodPost, path: "/v1/import", op: "importRecords",
+			summary: "Import a batch of records with their photos: a JSON array or NDJSON (one record a line), at most " + strconv.Itoa(models.MaxImportBatch) +
+				" records and " + strconv.Itoa(models.MaxImportBatchBytes) + " bytes, photos in base64. Idempotent on (kind, external_ref): a record already stored as sent is unchanged, one that differs is updated, the same photo bytes are stored once. " +
+				"Answers 200 with one result per record (created, unchanged, updated, or refused with code and fields) even when some are refused. " +
+				"A batch takes one rate-limit token per " + strconv.Itoa(ImportRecordsPerToken) + " records; one batch is imported at a time (503 with Retry-After while another is).",
+			roles: portal, action: "import",
+			body:   bodyImport,
+			ok:     []okResponse{{status: 200, body: importView{}, desc: "one result per record, in order"}},
+			errs:   []int{503},
+			handle: s.importBatch,
 		},
 		{
 			method: http.MethodGet, path: "/v1/children/:id", op: "getChild",

@@ -117,6 +117,7 @@ func TestRoleAssignments(t *testing.T) {
 		"GET /v1/decisions":               "investigator,admin",
 		"GET /v1/decisions.csv":           "investigator,admin",
 		"GET /v1/jobs":                    "admin",
+		"POST /v1/import":                 "portal,admin",
 		"GET /healthz":                    "",
 		"GET /readyz":                     "",
 		"GET /metrics":                    "",

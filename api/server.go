@@ -169,6 +169,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Now is the clock for validation, decisions and audit (nil: time.Now).
 	Now func() time.Time
+	// Import loads batches for POST /v1/import (nil: that route answers 503).
+	Import Importer
 }
 
 // Server is the HTTP layer: build it with New, serve Handler.
@@ -185,6 +187,8 @@ type Server struct {
 
 	keys       []keyEntry
 	embeds     chan struct{} // semaphore: one token per photo request being analysed
+	importer   Importer
+	imports    chan struct{} // one import batch at a time
 	photoBytes chan struct{} // semaphore: one token per budgetChunk of photo bytes held
 	metrics    *httpMetrics
 	openapi    []byte // the OpenAPI document, built once from the route table
@@ -217,6 +221,8 @@ func New(cfg Config, deps Deps) *Server {
 		now:        deps.Now,
 		registry:   deps.Registry,
 		embeds:     make(chan struct{}, cfg.MaxConcurrentEmbeds),
+		importer:   deps.Import,
+		imports:    make(chan struct{}, 1),
 		photoBytes: make(chan struct{}, (cfg.MaxPhotoBytesInFlight+budgetChunk-1)/budgetChunk),
 	}
 	if s.ready == nil {

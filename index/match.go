@@ -179,6 +179,9 @@ func (s *Store) putMatch(txn *badger.Txn, kinds map[string]models.Kind, m models
 	if err := appendDecisionTxn(txn, prevPtr, m); err != nil {
 		return err
 	}
+	if err := s.queueMatchEvent(txn, m); err != nil { // the webhook outbox (outbox.go)
+		return err
+	}
 	keys := append(queueKeys(m), keyRel(m.MissingID, m.ID), keyRel(m.FoundID, m.ID),
 		keyGuard(m.MissingID), keyGuard(m.FoundID)) // the guards: see PutPhoto
 	for _, k := range keys {

@@ -52,6 +52,7 @@ import (
 //	a/<at>/<auditID>             audit entry (at = uint64 unix nanoseconds)
 //	v/<version>                  scoring params (version = uint32); every version kept
 //	z/erase                      transient marker written and dropped by Erase
+//	o/<deliveryID>, n/<matchID>  webhook outbox and its once-per-match marks (outbox.go)
 //
 // Listing records (ListChildren) has no index but x/: the other filters
 // are checked on a scan of c/ bounded per page (listing.go).
@@ -144,6 +145,9 @@ type StoreOptions struct {
 	NumCompactors    int
 	// Clock gives the time for CreatedAt and audit defaults; nil is time.Now.
 	Clock func() time.Time
+	// MatchEventThreshold, when above 0, makes a match reaching this
+	// probability for the first time queue a webhook delivery (outbox.go).
+	MatchEventThreshold float64
 
 	// unsyncedWrites turns durability off; only the SyncWrites benchmark sets it.
 	unsyncedWrites bool
@@ -152,15 +156,16 @@ type StoreOptions struct {
 // Store is trackmatch's durable store. Every write is acknowledged only once
 // it is on disk (Badger SyncWrites). Safe for concurrent use.
 type Store struct {
-	db        *badger.DB
-	dir       string
-	log       *slog.Logger
-	now       func() time.Time
-	encrypted bool // opened with an encryption key; backups record it
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-	childScan int // records a ListChildren page examines at most; 0 is maxChildScan
+	db          *badger.DB
+	dir         string
+	log         *slog.Logger
+	now         func() time.Time
+	encrypted   bool // opened with an encryption key; backups record it
+	closed      atomic.Bool
+	closeOnce   sync.Once
+	closeErr    error
+	childScan   int     // records a ListChildren page examines at most; 0 is maxChildScan
+	matchEvents float64 // StoreOptions.MatchEventThreshold
 }
 
 // KeyError reports that a key or passphrase does not open an encrypted
@@ -241,7 +246,7 @@ func Open(dir string, opts StoreOptions) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db, dir: dir, log: logger, now: now, encrypted: encrypted}, nil
+	return &Store{db: db, dir: dir, log: logger, now: now, encrypted: encrypted, matchEvents: opts.MatchEventThreshold}, nil
 }
 
 // Close flushes and closes the store. It is safe to call more than once.

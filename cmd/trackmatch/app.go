@@ -47,7 +47,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger, rescore ...func(
 		}
 	}()
 	start := time.Now()
-	a.store, err = index.Open(cfg.badgerDir(), index.StoreOptions{EncryptionKey: cfg.EncryptionKey, Logger: log})
+	a.store, err = index.Open(cfg.badgerDir(), index.StoreOptions{EncryptionKey: cfg.EncryptionKey, Logger: log,
+		MatchEventThreshold: cfg.Webhook.Threshold})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -148,6 +149,8 @@ func (a *app) handler(cfg api.Config) http.Handler {
 		// searches and uploads for the job to make way), jobs by the Rescorer.
 		Children: a.service, Matches: a.service, Jobs: a.rescorer, Audit: a.store,
 		Ready: func() error { return nil }, Logger: a.log, Registry: reg,
+		// Two photos per face worker keep every worker busy while the others are stored.
+		Import: engine.NewImporter(a.service, 2*a.photos.Workers()),
 	})
 	return srv.Handler()
 }

@@ -15,11 +15,12 @@ import (
 // config is what every command that opens the data folder needs. Flags win
 // over environment variables, which win over defaults.
 type config struct {
-	Data          string   // folder holding badger/ and bleve/
-	Models        string   // folder holding the dlib model files
-	EncryptionKey []byte   // AES key for encryption at rest; nil = off
-	Workers       int      // face recognizers (one per core) and batch workers
-	FaceModels    []string // face models the workers run (--face-models)
+	Data          string        // folder holding badger/ and bleve/
+	Models        string        // folder holding the dlib model files
+	EncryptionKey []byte        // AES key for encryption at rest; nil = off
+	Workers       int           // face recognizers (one per core) and batch workers
+	FaceModels    []string      // face models the workers run (--face-models)
+	Webhook       webhookConfig // optional match notifications (webhook.go)
 }
 
 // envOr returns the environment variable key, or def when it is unset or empty.
@@ -45,6 +46,9 @@ func bindConfig(fs *flag.FlagSet) func() (config, error) {
 			return c, err
 		}
 		c.FaceModels = fm
+		if c.Webhook, err = readWebhookConfig(); err != nil {
+			return c, err
+		}
 		raw := os.Getenv("TRACKMATCH_ENCRYPTION_KEY")
 		if *keyFile != "" {
 			b, err := os.ReadFile(*keyFile)

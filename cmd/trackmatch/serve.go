@@ -93,6 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	h := app.handler(apiCfg)
 	handler.Store(&h)
+	stopWebhooks := app.startWebhooks(ctx, cfg.Webhook)
 	log.Info("ready", "faces", app.faces.Len())
 
 	select {
@@ -104,6 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	shutdown(srv, log)
+	stopWebhooks()
 	if err := app.Close(); err != nil {
 		log.Error("close", "err", err)
 		return exitError{code: 1} // logged

@@ -58,6 +58,7 @@ type options struct {
 	smoke       bool
 	jsonl       string
 	jsonlN      int
+	importN     int
 	skip        map[string]bool
 }
 
@@ -80,7 +81,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny run: checks the harness works; its figures mean nothing")
 	fs.StringVar(&o.jsonl, "jsonl", "", "write -jsonl-records synthetic records (the API's JSON, one per line) to this file and stop")
 	fs.IntVar(&o.jsonlN, "jsonl-records", 10_000, "records -jsonl writes")
-	skip := fs.String("skip", "", "measurements to leave out, comma-separated: enrolment, workers, startup, batch")
+	skip := fs.String("skip", "", "measurements to leave out, comma-separated: enrolment, workers, import, startup, batch")
+	fs.IntVar(&o.importN, "import-records", 10_000, "records (one photo each) the bulk import measurement imports end to end")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -88,14 +90,14 @@ func parseFlags(args []string) (*options, error) {
 	for _, s := range strings.Split(*skip, ",") {
 		switch s = strings.TrimSpace(s); s {
 		case "":
-		case "enrolment", "workers", "startup", "batch":
+		case "enrolment", "workers", "import", "startup", "batch":
 			o.skip[s] = true
 		default:
-			return nil, fmt.Errorf("-skip %q: want enrolment, workers, startup or batch", s)
+			return nil, fmt.Errorf("-skip %q: want enrolment, workers, import, startup or batch", s)
 		}
 	}
 	if o.smoke {
-		*scales, o.pairs, o.queries, o.scanQueries, o.enrolPhotos, o.batch = "2k", 60, 60, 3, 6, "none"
+		*scales, o.pairs, o.queries, o.scanQueries, o.enrolPhotos, o.batch, o.importN = "2k", 60, 60, 3, 6, "none", 4
 	}
 	for _, s := range strings.Split(*scales, ",") {
 		if *scales == "none" {
@@ -180,6 +182,17 @@ func run(ctx context.Context, args []string) error {
 		figs, err := benchmarks.MeasureFaceWorkers(ctx, benchmarks.FaceWorkersConfig{PhotosDir: o.photos, ModelsDir: o.models,
 			Binary: o.binary, Rounds: rounds, Photos: n, Logger: log})
 		add("face workers", figs, err)
+	}
+
+	if !o.skip["import"] && o.binary != "" {
+		log.Info("bulk import end to end against the face workers alone", "records", o.importN)
+		dir := filepath.Join(work, "import")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		figs, err := benchmarks.MeasureBulkImport(ctx, benchmarks.BulkImportConfig{PhotosDir: o.photos, ModelsDir: o.models,
+			Binary: o.binary, Records: o.importN, Dir: dir, Logger: log})
+		add("bulk import", figs, err)
 	}
 
 	for _, scale := range o.scales {
