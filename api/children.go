@@ -18,7 +18,7 @@ func (s *Server) createChild(c *gin.Context) error {
 	if err := s.bindJSON(c, &in, false); err != nil {
 		return err
 	}
-	child := in.child()
+	child := in.Child()
 	if err := child.Validate(s.now()); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Server) updateChild(c *gin.Context) error {
 	if err := s.bindJSON(c, &in, false); err != nil {
 		return err
 	}
-	child := in.child()
+	child := in.Child()
 	if err := child.Validate(s.now()); err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (s *Server) search(c *gin.Context) error {
 			if err := decodeStrict(data, &in); err != nil {
 				return err
 			}
-			query = in.child()
+			query = in.Child()
 			if err := query.Validate(s.now()); err != nil {
 				return err
 			}

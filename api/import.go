@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -195,6 +196,9 @@ func importRequestBody(comps openapi3.Schemas) (*openapi3.RequestBodyRef, error)
 	}
 	if c, ok := comps["ImportRecord"]; ok {
 		c.Value.Description = "one record: the fields of POST /v1/children (external_ref required) and its photos, each {data: base64 bytes, name: optional file name echoed in the result}"
+		if !slices.Contains(c.Value.Required, "external_ref") {
+			c.Value.Required = append(c.Value.Required, "external_ref")
+		}
 	}
 	arr := openapi3.NewArraySchema().WithMinItems(1).WithMaxItems(models.MaxImportBatch)
 	arr.Items = rec

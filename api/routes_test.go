@@ -229,11 +229,11 @@ func TestChildInputCoversEditableFields(t *testing.T) {
 		ObservedOn: "2025-01-01", HeightCM: 100, Marks: "m", Languages: []string{"l"},
 		Place: models.Place{State: "s"}, Guardians: []models.Guardian{{Name: "g"}}, Home: models.Home{Village: "v"}, Clothing: models.Clothing{Text: "c"}, Descriptors: models.Descriptors{Build: "thin"}, Notes: "o", Status: "open",
 	}
-	c := reflect.ValueOf(*in.child())
+	c := reflect.ValueOf(*in.Child())
 	for i := range ct.NumField() {
 		name, _, _ := strings.Cut(ct.Field(i).Tag.Get("json"), ",")
 		if input[name] && c.Field(i).IsZero() {
-			t.Errorf("childInput.child() drops %q", name)
+			t.Errorf("ChildInput.Child() drops %q", name)
 		}
 	}
 }

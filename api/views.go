@@ -8,48 +8,8 @@ import "github.com/trackmatch/trackmatch/models"
 // in the schema; a field without it is required.
 
 // childInput is the editable part of a record, as a client sends it to
-// create, replace or search. Server-set fields (id, created_at, updated_at,
-// photos) are refused as unknown fields.
-type childInput struct {
-	Kind        models.Kind        `json:"kind"`
-	ExternalRef string             `json:"external_ref,omitempty"`
-	Names       []string           `json:"names,omitempty"`
-	Sex         models.Sex         `json:"sex,omitempty"`
-	Age         *models.AgeRange   `json:"age,omitempty"`
-	ObservedOn  models.Date        `json:"observed_on,omitempty"`
-	HeightCM    float64            `json:"height_cm,omitempty"`
-	Marks       string             `json:"marks,omitempty"`
-	Languages   []string           `json:"languages,omitempty"`
-	Place       models.Place       `json:"place,omitempty"`
-	Guardians   []models.Guardian  `json:"guardians,omitempty"`
-	Home        models.Home        `json:"home,omitzero"`
-	Clothing    models.Clothing    `json:"clothing,omitzero"`
-	Descriptors models.Descriptors `json:"descriptors,omitzero"`
-	Notes       string             `json:"notes,omitempty"`
-	Status      models.Status      `json:"status,omitempty"`
-}
-
-// child returns the record in models form, without an id.
-func (in *childInput) child() *models.Child {
-	return &models.Child{
-		Kind:        in.Kind,
-		ExternalRef: in.ExternalRef,
-		Names:       in.Names,
-		Sex:         in.Sex,
-		Age:         in.Age,
-		ObservedOn:  in.ObservedOn,
-		HeightCM:    in.HeightCM,
-		Marks:       in.Marks,
-		Languages:   in.Languages,
-		Place:       in.Place,
-		Guardians:   in.Guardians,
-		Home:        in.Home,
-		Clothing:    in.Clothing,
-		Descriptors: in.Descriptors,
-		Notes:       in.Notes,
-		Status:      in.Status,
-	}
-}
+// POST and PUT /v1/children (models.ChildInput, shared with bulk import).
+type childInput = models.ChildInput
 
 // childView is a record as the API returns it: the record with its photos,
 // whose faces carry no descriptors.

@@ -9,8 +9,8 @@ import (
 )
 
 func importRec(kind models.Kind, ref, name string, photos ...[]byte) models.ImportRecord {
-	r := models.ImportRecord{Kind: kind, ExternalRef: ref, Names: []string{name}, Sex: models.SexFemale,
-		Age: &models.AgeRange{Min: 9, Max: 10}, ObservedOn: "2024-05-01", Place: models.Place{State: "Bihar"}}
+	r := models.ImportRecord{ChildInput: models.ChildInput{Kind: kind, ExternalRef: ref, Names: []string{name}, Sex: models.SexFemale,
+		Age: &models.AgeRange{Min: 9, Max: 10}, ObservedOn: "2024-05-01", Place: models.Place{State: "Bihar"}}}
 	for i, p := range photos {
 		r.Photos = append(r.Photos, models.ImportPhoto{Data: p, Name: string(rune('a' + i))})
 	}
@@ -28,11 +28,11 @@ func TestImporterResultsAndIdempotency(t *testing.T) {
 	batch := []models.ImportRecord{
 		importRec(models.KindMissing, "FIR-1", "Sunita Kumari", descriptorPhoto(face)),
 		importRec(models.KindFound, "CCI-1", "Sunita", descriptorPhoto(w.jitter(face, 0.2)), []byte("not a photo")),
-		importRec(models.KindFound, "", "No Ref"),                      // refused: external_ref
-		importRec(models.KindFound, "CCI-2", "Twice"),                  // refused: duplicate
-		{Kind: "lost", ExternalRef: "X-1"},                             // refused: invalid kind
-		importRec(models.KindFound, "CCI-2", "Twice again"),            // refused: duplicate
-		importRec(models.KindMissing, "CCI-2", "Same ref, other kind"), // a different key: created
+		importRec(models.KindFound, "", "No Ref"),                         // refused: external_ref
+		importRec(models.KindFound, "CCI-2", "Twice"),                     // refused: duplicate
+		{ChildInput: models.ChildInput{Kind: "lost", ExternalRef: "X-1"}}, // refused: invalid kind
+		importRec(models.KindFound, "CCI-2", "Twice again"),               // refused: duplicate
+		importRec(models.KindMissing, "CCI-2", "Same ref, other kind"),    // a different key: created
 	}
 	res, err := im.ImportRecords(ctx, batch)
 	if err != nil {

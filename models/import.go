@@ -15,27 +15,44 @@ const (
 	MaxImportPhotos = 10
 )
 
+// ChildInput is the editable part of a record as a client sends it: to
+// POST or PUT /v1/children, and as each record of a bulk import. The id,
+// timestamps and photos are the service's.
+type ChildInput struct {
+	Kind        Kind        `json:"kind"`
+	ExternalRef string      `json:"external_ref,omitempty"`
+	Names       []string    `json:"names,omitempty"`
+	Sex         Sex         `json:"sex,omitempty"`
+	Age         *AgeRange   `json:"age,omitempty"`
+	ObservedOn  Date        `json:"observed_on,omitempty"`
+	HeightCM    float64     `json:"height_cm,omitempty"`
+	Marks       string      `json:"marks,omitempty"`
+	Languages   []string    `json:"languages,omitempty"`
+	Place       Place       `json:"place,omitempty"`
+	Guardians   []Guardian  `json:"guardians,omitempty"`
+	Home        Home        `json:"home,omitzero"`
+	Clothing    Clothing    `json:"clothing,omitzero"`
+	Descriptors Descriptors `json:"descriptors,omitzero"`
+	Notes       string      `json:"notes,omitempty"`
+	Status      Status      `json:"status,omitempty"`
+}
+
+// Child returns the record in models form, without an id or photos.
+func (in *ChildInput) Child() *Child {
+	return &Child{
+		Kind: in.Kind, ExternalRef: in.ExternalRef, Names: in.Names, Sex: in.Sex, Age: in.Age,
+		ObservedOn: in.ObservedOn, HeightCM: in.HeightCM, Marks: in.Marks, Languages: in.Languages,
+		Place: in.Place, Guardians: in.Guardians, Home: in.Home, Clothing: in.Clothing, Descriptors: in.Descriptors,
+		Notes: in.Notes, Status: in.Status,
+	}
+}
+
 // ImportRecord is one record of a bulk import as a client sends it: the
 // editable fields of a Child (as POST /v1/children takes them) and its
 // photos. ExternalRef is required: it is what makes an import idempotent.
 type ImportRecord struct {
-	Kind        Kind          `json:"kind"`
-	ExternalRef string        `json:"external_ref"`
-	Names       []string      `json:"names,omitempty"`
-	Sex         Sex           `json:"sex,omitempty"`
-	Age         *AgeRange     `json:"age,omitempty"`
-	ObservedOn  Date          `json:"observed_on,omitempty"`
-	HeightCM    float64       `json:"height_cm,omitempty"`
-	Marks       string        `json:"marks,omitempty"`
-	Languages   []string      `json:"languages,omitempty"`
-	Place       Place         `json:"place,omitempty"`
-	Guardians   []Guardian    `json:"guardians,omitempty"`
-	Home        Home          `json:"home,omitzero"`
-	Clothing    Clothing      `json:"clothing,omitzero"`
-	Descriptors Descriptors   `json:"descriptors,omitzero"`
-	Notes       string        `json:"notes,omitempty"`
-	Status      Status        `json:"status,omitempty"`
-	Photos      []ImportPhoto `json:"photos,omitempty"`
+	ChildInput
+	Photos []ImportPhoto `json:"photos,omitempty"`
 }
 
 // ImportPhoto is one photo of an imported record: its bytes (base64 in
@@ -44,16 +61,6 @@ type ImportRecord struct {
 type ImportPhoto struct {
 	Data []byte `json:"data"`
 	Name string `json:"name,omitempty"`
-}
-
-// Child returns the record in models form, without an id or photos.
-func (r *ImportRecord) Child() *Child {
-	return &Child{
-		Kind: r.Kind, ExternalRef: r.ExternalRef, Names: r.Names, Sex: r.Sex, Age: r.Age,
-		ObservedOn: r.ObservedOn, HeightCM: r.HeightCM, Marks: r.Marks, Languages: r.Languages,
-		Place: r.Place, Guardians: r.Guardians, Home: r.Home, Clothing: r.Clothing, Descriptors: r.Descriptors,
-		Notes: r.Notes, Status: r.Status,
-	}
 }
 
 // ImportStatus is what an import did with one record or photo.

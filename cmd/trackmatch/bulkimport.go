@@ -494,12 +494,12 @@ func csvRecord(rec []string, col map[string]int) (models.ImportRecord, []string,
 		}
 		return v
 	}
-	r := models.ImportRecord{
+	r := models.ImportRecord{ChildInput: models.ChildInput{
 		Kind: models.Kind(get("kind")), ExternalRef: get("external_ref"), Names: list("names"), Sex: models.Sex(get("sex")),
 		ObservedOn: models.Date(get("observed_on")), HeightCM: num("height_cm"), Marks: get("marks"), Languages: list("languages"),
-		Place:     models.Place{State: get("state"), District: get("district"), Text: get("place")},
+		Place: models.Place{State: get("state"), District: get("district"), Text: get("place")},
 		Notes: get("notes"), Status: models.Status(get("status")),
-	}
+	}}
 	for _, g := range list("guardians") {
 		r.Guardians = append(r.Guardians, models.Guardian{Name: g})
 	}

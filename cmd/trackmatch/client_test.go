@@ -52,7 +52,10 @@ func TestGeneratedClientFlow(t *testing.T) {
 	}
 
 	auth := func(key string) apiclient.RequestEditorFn {
-		return func(_ context.Context, req *http.Request) error { req.Header.Set("Authorization", "Bearer "+key); return nil }
+		return func(_ context.Context, req *http.Request) error {
+			req.Header.Set("Authorization", "Bearer "+key)
+			return nil
+		}
 	}
 	c, err := apiclient.NewClientWithResponses(s.URL)
 	if err != nil {

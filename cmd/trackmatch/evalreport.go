@@ -662,15 +662,6 @@ func faceModelTable(p models.Params) []faceModelRow {
 	return rows
 }
 
-// logistic2 returns 1/(1+2^-x).
-func logistic2(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp2(-x))
-	}
-	e := math.Exp2(x)
-	return e / (1 + e)
-}
-
 // writeText prints the report as tables.
 func (r *evalReport) writeText(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
