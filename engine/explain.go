@@ -106,6 +106,9 @@ func faceLevelWords(level string) string {
 		return level
 	}
 	out := "distance " + band
+	if scale, g := faceScaleOf(group); scale == FaceScaleDlib {
+		group, out = g, "dlib distance "+band
+	}
 	switch {
 	case group == FaceGroupUnknown:
 		return out + ", photo dates unknown"

@@ -43,7 +43,7 @@ func TestSummariesQuoteNoRecord(t *testing.T) {
 	}
 	quoted := map[string]bool{}
 	for i, p := range pairs {
-		cmps := append(CompareAttributes(p[0], p[1], nil), s.FaceComparison(0.45, 2, 9, true))
+		cmps := append(CompareAttributes(p[0], p[1], nil), s.FaceComparison(FaceScaleFused, 0.45, 2, 9, true))
 		for _, c := range s.Score(cmps).Explanation {
 			if c.Summary == "" || !strings.HasPrefix(c.Summary, c.Field+": ") {
 				t.Errorf("pair %d %s: summary %q does not name its field", i, c.Field, c.Summary)

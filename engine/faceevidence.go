@@ -64,11 +64,58 @@ func DefaultFaceBands() FaceBands {
 // FaceGroupUnknown is the face group of pairs whose photo dates are unknown.
 const FaceGroupUnknown = "unknown"
 
+// FaceScale is the distance a face pair is read on, and so the measured
+// bands it is scored by: both models read together (FaceFusion.Distance),
+// or dlib's distance alone when a side has no MobileFaceNet descriptor or
+// the fusion is off. Each scale has its own groups in the "face" field
+// (FaceScale.Group), so its m and u are measured and re-estimated (EM,
+// decisions) on its own pairs, never mixed with the other scale's.
+type FaceScale string
+
+const (
+	// FaceScaleFused is both models read together on dlib's scale; its
+	// groups are the plain ones ("6-10y").
+	FaceScaleFused FaceScale = ""
+	// FaceScaleDlib is dlib's distance alone; its groups are prefixed
+	// ("dlib:6-10y").
+	FaceScaleDlib FaceScale = "dlib"
+)
+
+// FaceScales are every scale, in the order of the "face" field's groups.
+func FaceScales() []FaceScale { return []FaceScale{FaceScaleFused, FaceScaleDlib} }
+
+// Group returns the name of face group g on scale s.
+func (s FaceScale) Group(g string) string {
+	if s == FaceScaleFused {
+		return g
+	}
+	return string(s) + ":" + g
+}
+
+// faceScaleOf splits a scaled group name into its scale and plain group.
+func faceScaleOf(group string) (FaceScale, string) {
+	if g, ok := strings.CutPrefix(group, string(FaceScaleDlib)+":"); ok {
+		return FaceScaleDlib, g
+	}
+	return FaceScaleFused, group
+}
+
+// MeasuredSamples returns the distances measured on scale s: the one
+// choice of table that the default parameters (DefaultFaceModel), and so
+// scoring, calibration and the estimators' priors, all follow.
+func (s FaceScale) MeasuredSamples() map[string]FaceSamples {
+	if s == FaceScaleDlib {
+		return MeasuredDlibFaceSamples()
+	}
+	return MeasuredFaceSamples()
+}
+
 // youngPrefix marks the groups of pairs whose earlier photo shows an
 // under-YoungAge child.
 const youngPrefix = "u"
 
-// Groups returns every face group name, older-children groups first.
+// Groups returns every face group name of one scale, unprefixed,
+// older-children groups first (ScaledGroups names them on every scale).
 func (b FaceBands) Groups() []string {
 	groups := gapGroupNames(b.GapEdges, "y")
 	groups = append(groups, b.youngGroups()...)
@@ -87,6 +134,18 @@ func (b FaceBands) youngGroups() []string {
 // Young reports whether group is one of the under-YoungAge groups.
 func (b FaceBands) Young(group string) bool {
 	return strings.HasPrefix(group, fmt.Sprintf("%s%g:", youngPrefix, b.YoungAge))
+}
+
+// ScaledGroups returns every group of the "face" field: Groups on each
+// of FaceScales.
+func (b FaceBands) ScaledGroups() []string {
+	var out []string
+	for _, s := range FaceScales() {
+		for _, g := range b.Groups() {
+			out = append(out, s.Group(g))
+		}
+	}
+	return out
 }
 
 // BandNames returns the distance bands' names, nearest first.
@@ -114,10 +173,10 @@ func (b FaceBands) bandCentres() []float64 {
 	return c
 }
 
-// Levels returns every face level name, group by group.
+// Levels returns every face level name, group by group, on every scale.
 func (b FaceBands) Levels() []string {
 	var ls []string
-	for _, g := range b.Groups() {
+	for _, g := range b.ScaledGroups() {
 		for _, band := range b.BandNames() {
 			ls = append(ls, g+"/"+band)
 		}
@@ -143,9 +202,9 @@ func (b FaceBands) Band(d float64) string {
 	return b.BandNames()[bandIndex(b.DistanceEdges, d)]
 }
 
-// Level returns the "group/band" level of a pair.
-func (b FaceBands) Level(distance, yearsApart, ageAtEarlier float64) string {
-	return b.Group(yearsApart, ageAtEarlier) + "/" + b.Band(distance)
+// Level returns the "group/band" level of a pair read on scale.
+func (b FaceBands) Level(scale FaceScale, distance, yearsApart, ageAtEarlier float64) string {
+	return scale.Group(b.Group(yearsApart, ageAtEarlier)) + "/" + b.Band(distance)
 }
 
 // interpolate returns the weight at distance d of a group whose bands
@@ -183,11 +242,11 @@ func gapGroupNames(edges []float64, unit string) []string {
 }
 
 // CompareFaces is the "face" comparison of a photo pair: distance is the
-// best pair's Euclidean distance, yearsApart the years between the two
+// best pair's distance read on scale (FaceFusion.Read), yearsApart the years between the two
 // photos and ageAtEarlier the child's age at the earlier one (negative or
 // NaN when unknown). known is false when either record has no usable face;
 // the field then contributes nothing.
-func (b FaceBands) CompareFaces(distance, yearsApart, ageAtEarlier float64, known bool) FieldComparison {
+func (b FaceBands) CompareFaces(scale FaceScale, distance, yearsApart, ageAtEarlier float64, known bool) FieldComparison {
 	if !known || math.IsNaN(distance) || distance < 0 {
 		return FieldComparison{Field: FieldFace, Detail: "face: no usable face photo on both records"}
 	}
@@ -209,7 +268,10 @@ func (b FaceBands) CompareFaces(distance, yearsApart, ageAtEarlier float64, know
 			d.WriteString(")")
 		}
 	}
-	return FieldComparison{Field: FieldFace, Level: group + "/" + b.Band(distance), Detail: d.String(), Distance: distance}
+	if scale == FaceScaleDlib {
+		d.WriteString(", read on dlib's own bands (dlib's distance alone)")
+	}
+	return FieldComparison{Field: FieldFace, Level: scale.Group(group) + "/" + b.Band(distance), Detail: d.String(), Distance: distance}
 }
 
 func formatYears(y float64) string {
@@ -278,6 +340,9 @@ type FaceModel struct {
 	// Samples are the measured distances per group; a group without
 	// samples takes its parent's (see FieldParams).
 	Samples map[string]FaceSamples
+	// Scale is the distance Samples were measured on; it names the
+	// levels FieldParams returns (FaceScale.Group).
+	Scale FaceScale
 	// PriorPairs is the strength, in pairs, of the prior each group's
 	// band shares are shrunk toward; see FieldParams.
 	PriorPairs float64
@@ -290,10 +355,26 @@ type FaceModel struct {
 // neighbouring group), so below that the prior is the better guess.
 const DefaultPriorPairs = 20
 
-// DefaultFaceModel is the face model of the default parameters: the
-// distances of MeasuredFaceSamples, shrunk by DefaultPriorPairs.
-func DefaultFaceModel() FaceModel {
-	return FaceModel{Bands: DefaultFaceBands(), Samples: MeasuredFaceSamples(), PriorPairs: DefaultPriorPairs}
+// DefaultFaceModel is the face model of the default parameters on scale:
+// the distances of scale.MeasuredSamples, shrunk by DefaultPriorPairs.
+func DefaultFaceModel(scale FaceScale) FaceModel {
+	return FaceModel{Bands: DefaultFaceBands(), Samples: scale.MeasuredSamples(), Scale: scale, PriorPairs: DefaultPriorPairs}
+}
+
+// DefaultFaceField is the "face" field of the default parameters: the
+// levels of DefaultFaceModel on every scale.
+func DefaultFaceField() (models.FieldParams, error) {
+	fp := models.FieldParams{Levels: map[string]models.LevelParams{}}
+	for _, s := range FaceScales() {
+		one, err := DefaultFaceModel(s).FieldParams()
+		if err != nil {
+			return models.FieldParams{}, fmt.Errorf("face scale %q: %w", s, err)
+		}
+		for l, lp := range one.Levels {
+			fp.Levels[l] = lp
+		}
+	}
+	return fp, nil
 }
 
 // FieldParams returns the "face" field's levels. For each group and each
@@ -335,7 +416,7 @@ func (fm FaceModel) FieldParams() (models.FieldParams, error) {
 			return models.FieldParams{}, fmt.Errorf("face group %q impostor: %w", g, err)
 		}
 		for i, band := range names {
-			levels[g+"/"+band] = models.LevelParams{M: m[i], U: u[i]}
+			levels[fm.Scale.Group(g)+"/"+band] = models.LevelParams{M: m[i], U: u[i]}
 		}
 	}
 	fp := models.FieldParams{Levels: levels}
@@ -391,7 +472,7 @@ func (fm FaceModel) shares(s, parent DistanceSample, normalTail bool) ([]float64
 // are left alone.
 func (b FaceBands) MakeMonotone(fp models.FieldParams) {
 	names := b.BandNames()
-	for _, g := range b.Groups() {
+	for _, g := range b.ScaledGroups() {
 		m := make([]float64, len(names))
 		u := make([]float64, len(names))
 		complete := true

@@ -33,7 +33,7 @@ func TestFaceLevels(t *testing.T) {
 		{0.50, -1, 3, "unknown/0.48-0.52"},
 		{0.50, math.NaN(), 3, "unknown/0.48-0.52"},
 	} {
-		if got := b.Level(tc.d, tc.years, tc.age); got != tc.want {
+		if got := b.Level(FaceScaleFused, tc.d, tc.years, tc.age); got != tc.want {
 			t.Errorf("Level(%v, %v, %v) = %q, want %q", tc.d, tc.years, tc.age, got, tc.want)
 		}
 	}
@@ -41,14 +41,14 @@ func TestFaceLevels(t *testing.T) {
 	if got := b.Groups(); !slices.Equal(got, want) {
 		t.Fatalf("groups %v, want %v", got, want)
 	}
-	if n := len(b.Levels()); n != len(want)*13 {
-		t.Fatalf("%d face levels, want %d", n, len(want)*13)
+	if n := len(b.Levels()); n != len(want)*13*len(FaceScales()) {
+		t.Fatalf("%d face levels, want %d", n, len(want)*13*len(FaceScales()))
 	}
 }
 
 func TestFaceComparison(t *testing.T) {
 	b := DefaultFaceBands()
-	c := b.CompareFaces(0.46, 4, 3, true)
+	c := b.CompareFaces(FaceScaleFused, 0.46, 4, 3, true)
 	if c.Field != FieldFace || c.Level != "u5:3-6y/0.44-0.48" || c.Conflict || c.Distance != 0.46 {
 		t.Fatalf("comparison %+v", c)
 	}
@@ -57,21 +57,21 @@ func TestFaceComparison(t *testing.T) {
 			t.Errorf("detail %q lacks %q", c.Detail, want)
 		}
 	}
-	if c := b.CompareFaces(0.46, 0.25, -1, true); !strings.Contains(c.Detail, "3 months apart") || strings.Contains(c.Detail, "age") {
+	if c := b.CompareFaces(FaceScaleFused, 0.46, 0.25, -1, true); !strings.Contains(c.Detail, "3 months apart") || strings.Contains(c.Detail, "age") {
 		t.Errorf("detail %q", c.Detail)
 	}
-	if c := b.CompareFaces(0.46, -1, -1, true); !strings.Contains(c.Detail, "unknown dates") {
+	if c := b.CompareFaces(FaceScaleFused, 0.46, -1, -1, true); !strings.Contains(c.Detail, "unknown dates") {
 		t.Errorf("detail %q", c.Detail)
 	}
 	// An under-five eleven years later still counts, weakly, and says so.
-	young := b.CompareFaces(0.46, 11, 2, true)
+	young := b.CompareFaces(FaceScaleFused, 0.46, 11, 2, true)
 	if young.Level != "u5:10y+/0.44-0.48" || !strings.Contains(young.Detail, "weaker still after 10 years") || !strings.Contains(young.Detail, "11 years apart") {
 		t.Errorf("under-five 11 years apart: %+v", young)
 	}
 	if w := defaultScorer(t).Score([]FieldComparison{young}).Score; !(w > 0) {
 		t.Errorf("under-five 11 years apart at 0.46 weighs %.2f bits, want a small positive weight", w)
 	}
-	for _, c := range []FieldComparison{b.CompareFaces(0.46, 4, 3, false), b.CompareFaces(math.NaN(), 4, 3, true)} {
+	for _, c := range []FieldComparison{b.CompareFaces(FaceScaleFused, 0.46, 4, 3, false), b.CompareFaces(FaceScaleFused, math.NaN(), 4, 3, true)} {
 		if c.Level != "" || c.Field != FieldFace {
 			t.Errorf("missing face gave %+v", c)
 		}
@@ -87,12 +87,12 @@ func TestFaceModelTable(t *testing.T) {
 	p := DefaultParams()
 	b := DefaultFaceBands()
 	var s strings.Builder
-	fmt.Fprintf(&s, "%-9s", "group")
+	fmt.Fprintf(&s, "%-14s", "group")
 	for _, band := range b.BandNames() {
 		fmt.Fprintf(&s, "%10s", band)
 	}
-	for _, g := range b.Groups() {
-		fmt.Fprintf(&s, "\n%-9s", g)
+	for _, g := range b.ScaledGroups() {
+		fmt.Fprintf(&s, "\n%-14s", g)
 		for _, band := range b.BandNames() {
 			fmt.Fprintf(&s, "%10.2f", levelWeight(p, FieldFace, g+"/"+band))
 		}
@@ -103,7 +103,7 @@ func TestFaceModelTable(t *testing.T) {
 // faceWeight is the default scorer's face weight of a pair.
 func faceWeight(t *testing.T, d, years, age float64) float64 {
 	t.Helper()
-	return defaultScorer(t).Score([]FieldComparison{DefaultFaceBands().CompareFaces(d, years, age, true)}).Score
+	return defaultScorer(t).Score([]FieldComparison{DefaultFaceBands().CompareFaces(FaceScaleFused, d, years, age, true)}).Score
 }
 
 func TestFaceWeightsShrinkWithYearsAndYouth(t *testing.T) {
@@ -149,7 +149,7 @@ func TestFaceWeightsShrinkWithYearsAndYouth(t *testing.T) {
 	// against.
 	p := DefaultParams()
 	b := DefaultFaceBands()
-	for _, g := range b.Groups() {
+	for _, g := range b.ScaledGroups() {
 		prev := math.Inf(1)
 		for _, band := range b.BandNames() {
 			cur := levelWeight(p, FieldFace, g+"/"+band)

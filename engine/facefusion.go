@@ -13,9 +13,11 @@ import (
 // model of "same child" on both distances, and another on dlib's alone; a
 // pair's fused distance is the dlib distance that carries the same evidence
 // under dlib's model as the two distances do together. It is on dlib's
-// scale, so FaceBands, MeasuredFaceDistances' groups by age, EM and the
-// decisions treat it as they treat a dlib distance today, and a pair
-// without a MobileFaceNet descriptor on both sides keeps its dlib distance.
+// scale, so FaceBands' distance bands and groups by age serve both; but
+// fused distances of one child sit nearer and of two children farther
+// than dlib's, so each has its own measured bands (FaceScale): a pair
+// without a MobileFaceNet descriptor on both sides keeps its dlib distance
+// and is read on dlib's bands (Read).
 
 // FaceFusionGroup is the fitted combination for pairs whose photos are
 // under MaxYears apart (0 in the last group: any gap).
@@ -54,7 +56,8 @@ type FaceFusion struct {
 // `go run ./benchmarks/cmd/facemodels` (its groups per years apart, the
 // pooled Unknown group for undated pairs, and each group's MobileFaceNet-
 // only fit). MeasuredFaceSamples were measured on distances read through
-// it, so changing it means measuring them again. It is a starting point:
+// it (pairs it cannot fuse are read on MeasuredDlibFaceSamples: Read), so
+// changing it means measuring them again. It is a starting point:
 // EM and the decisions re-estimate the bands on its scale, but do not yet
 // re-fit it from the store's own pairs.
 func DefaultFaceFusion() FaceFusion {
@@ -123,6 +126,20 @@ func (f FaceFusion) group(yearsApart float64) *FaceFusionGroup {
 		}
 	}
 	return &f.Groups[len(f.Groups)-1]
+}
+
+// Read returns the distance a pair is scored on and its scale, the one
+// place that decides which measured bands a pair is read by: with a
+// MobileFaceNet distance (mfn >= 0) and a fitted group for yearsApart,
+// the fused distance (Distance) on FaceScaleFused; otherwise dlib's own
+// distance on FaceScaleDlib (a side without a MobileFaceNet descriptor,
+// a record stored before MobileFaceNet and not re-embedded, or the zero
+// FaceFusion of --face-models dlib).
+func (f FaceFusion) Read(dlib, mfn, yearsApart float64) (float64, FaceScale) {
+	if g := f.group(yearsApart); g == nil || !(mfn >= 0) || math.IsNaN(dlib) || g.DlibSlope >= 0 {
+		return dlib, FaceScaleDlib
+	}
+	return f.Distance(dlib, mfn, yearsApart), FaceScaleFused
 }
 
 // Distance returns the fused distance of a pair on dlib's scale: the dlib

@@ -105,34 +105,6 @@ func familyDefaults() []struct {
 	}
 }
 
-// withFamilyDefaults gives p the default levels of every family and home
-// field it lacks: parameters stored before these fields existed score
-// and estimate with them from their defaults. It never changes a field p
-// has, and returns p itself when nothing is missing.
-func withFamilyDefaults(p models.Params) models.Params {
-	missing := false
-	for _, f := range familyDefaults() {
-		if _, ok := p.Fields[f.field]; !ok {
-			missing = true
-		}
-	}
-	if !missing {
-		return p
-	}
-	q := cloneParams(p)
-	for _, f := range familyDefaults() {
-		if _, ok := q.Fields[f.field]; ok {
-			continue
-		}
-		fp := models.FieldParams{Levels: map[string]models.LevelParams{}}
-		for _, l := range f.levels {
-			fp.Levels[l.name] = models.LevelParams{M: l.m, U: l.u}
-		}
-		q.Fields[f.field] = fp
-	}
-	return q
-}
-
 // tfField reports whether a field's name agreement is weighed by the
 // agreeing name's frequency (the child's name and the parents').
 func tfField(field string) bool {

@@ -309,6 +309,7 @@ func (s *Service) comparePair(scorer *Scorer, a *models.Child, af []childFace, b
 func compareFaces(scorer *Scorer, a *models.Child, af []childFace, b *models.Child, bf []childFace) FieldComparison {
 	best, bi, bj := -1.0, -1, -1
 	var bestDlib, bestMFN float64
+	var bestScale FaceScale
 	for i := range af {
 		for j := range bf {
 			d := af[i].desc.Distance(bf[j].desc)
@@ -316,22 +317,19 @@ func compareFaces(scorer *Scorer, a *models.Child, af []childFace, b *models.Chi
 			if af[i].mfn != nil && bf[j].mfn != nil {
 				m = af[i].mfn.CosineDistance(bf[j].mfn)
 			}
-			fd := d
-			if m >= 0 {
-				years, _ := photoGap(a, af[i].takenOn, b, bf[j].takenOn)
-				fd = scorer.fusion.Distance(d, m, years)
-			}
+			years, _ := photoGap(a, af[i].takenOn, b, bf[j].takenOn)
+			fd, scale := scorer.fusion.Read(d, m, years)
 			if best < 0 || fd < best {
-				best, bi, bj, bestDlib, bestMFN = fd, i, j, d, m
+				best, bi, bj, bestDlib, bestMFN, bestScale = fd, i, j, d, m, scale
 			}
 		}
 	}
 	if bi < 0 {
-		return scorer.FaceComparison(-1, -1, -1, false)
+		return scorer.FaceComparison(FaceScaleFused, -1, -1, -1, false)
 	}
 	years, ageEarlier := photoGap(a, af[bi].takenOn, b, bf[bj].takenOn)
-	c := scorer.FaceComparison(best, years, ageEarlier, true)
-	if bestMFN >= 0 {
+	c := scorer.FaceComparison(bestScale, best, years, ageEarlier, true)
+	if bestScale == FaceScaleFused {
 		c.Detail += fmt.Sprintf(" (both face models: dlib distance %.2f, MobileFaceNet cosine distance %.2f, read together as %.2f on dlib's scale)", bestDlib, bestMFN, best)
 	}
 	return c

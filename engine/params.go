@@ -32,8 +32,9 @@ type paramRow struct {
 }
 
 // DefaultParams returns version 1 of the scoring parameters: the table
-// below, and the "face" field built from DefaultFaceModel (distances
-// measured on FG-NET and the shared adult photos, widened).
+// below, the family and home fields (familyDefaults), and the "face" field
+// built from DefaultFaceField (distances measured on FG-NET and the shared
+// adult photos, on each FaceScale).
 func DefaultParams() models.Params {
 	// defaultLevels are the documented defaults of version 1, each field's
 	// levels from strongest agreement to strongest disagreement. m is
@@ -149,20 +150,83 @@ func DefaultParams() models.Params {
 		Prior:     DefaultPrior,
 		Fields:    map[string]models.FieldParams{},
 	}
-	for _, f := range defaultLevels {
+	for _, f := range append(defaultLevels, familyDefaults()...) {
 		fp := models.FieldParams{Levels: map[string]models.LevelParams{}}
 		for _, l := range f.levels {
 			fp.Levels[l.name] = models.LevelParams{M: l.m, U: l.u}
 		}
 		p.Fields[f.field] = fp
 	}
-	p = withFamilyDefaults(p)
-	face, err := DefaultFaceModel().FieldParams()
+	face, err := DefaultFaceField()
 	if err != nil {
 		panic("engine: default face model: " + err.Error()) // a bug in the defaults, caught by tests
 	}
 	p.Fields[FieldFace] = face
 	return p
+}
+
+// WithDefaults returns p with every field and level it lacks filled from
+// DefaultParams: parameters stored before a field (initials, the family
+// and home fields), a level (the name's "similar") or a face scale's
+// groups (dlib's own bands) existed score and estimate with that field
+// or level at its default until re-estimated, instead of counting 0 or
+// failing. A missing field or a whole missing group takes the defaults
+// as they are. Levels missing from a group p has take their default m and
+// u, and the group's levels p has are scaled to share the rest, in their
+// stored proportions, so that each group still sums to 1. Fields and
+// levels p has are otherwise kept; p itself is returned when nothing is
+// missing. NewScorer, EstimateEM and EstimateFromDecisions all call it.
+func WithDefaults(p models.Params) models.Params {
+	def := DefaultParams()
+	missing := func(f string) []string {
+		var out []string
+		have := p.Fields[f].Levels
+		for l := range def.Fields[f].Levels {
+			if _, ok := have[l]; !ok {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	var q models.Params
+	cloned := false
+	for _, f := range slices.Sorted(maps.Keys(def.Fields)) {
+		lacks := missing(f)
+		if len(lacks) == 0 {
+			continue
+		}
+		if !cloned {
+			q, cloned = cloneParams(p), true
+		}
+		if q.Fields == nil {
+			q.Fields = map[string]models.FieldParams{}
+		}
+		fp, ok := q.Fields[f]
+		if !ok || fp.Levels == nil {
+			fp = models.FieldParams{Levels: map[string]models.LevelParams{}}
+		}
+		// The default mass of each group's missing levels.
+		gone := map[string][2]float64{}
+		for _, l := range lacks {
+			d := def.Fields[f].Levels[l]
+			g := gone[levelGroup(l)]
+			gone[levelGroup(l)] = [2]float64{g[0] + d.M, g[1] + d.U}
+			fp.Levels[l] = d
+		}
+		for l, lp := range fp.Levels {
+			if slices.Contains(lacks, l) {
+				continue
+			}
+			if g, ok := gone[levelGroup(l)]; ok {
+				fp.Levels[l] = models.LevelParams{M: lp.M * (1 - g[0]), U: lp.U * (1 - g[1])}
+			}
+		}
+		q.Fields[f] = fp
+	}
+	if !cloned {
+		return p
+	}
+	return q
 }
 
 // levelGroup returns the conditioning group of a level: the part before the
@@ -394,7 +458,7 @@ var ErrDegenerate = errors.New("EM found no usable match class")
 // result is base with Version+1 and Source "em"; base's prior is kept, and
 // the face field is made monotone (FaceBands.MakeMonotone).
 func EstimateEM(base models.Params, randomPairs, pairs [][]FieldComparison, opt EMOptions) (models.Params, EMReport, error) {
-	base = withFamilyDefaults(base)
+	base = WithDefaults(base) // parameters stored before a field or level existed
 	if err := ValidateParams(base); err != nil {
 		return models.Params{}, EMReport{}, err
 	}
@@ -588,7 +652,7 @@ type DecisionOptions struct {
 // "decisions", its face field made monotone. Confirmed matches are the ones the system could find, so
 // they under-represent true matches with poor photos or wrong attributes.
 func EstimateFromDecisions(base models.Params, confirmed, rejected [][]FieldComparison, opt DecisionOptions) (models.Params, error) {
-	base = withFamilyDefaults(base)
+	base = WithDefaults(base) // parameters stored before a field or level existed
 	if err := ValidateParams(base); err != nil {
 		return models.Params{}, err
 	}

@@ -77,7 +77,7 @@ func newSynth(p models.Params, seed uint64) *synth {
 			s.levels[k] = append(s.levels[k], l)
 		}
 	}
-	s.faceGr = DefaultFaceBands().Groups()
+	s.faceGr = DefaultFaceBands().ScaledGroups()
 	return s
 }
 
@@ -154,8 +154,10 @@ func getU(lp models.LevelParams) float64 { return lp.U }
 func TestEstimateEMRecoversM(t *testing.T) {
 	truth := DefaultParams()
 	s := newSynth(truth, 1)
-	random := s.sample(120_000, 0)
-	pairs := s.sample(40_000, 0.2)
+	// Twice as many pairs as fields' levels alone need: the face field
+	// has 20 groups (10 on each FaceScale) sharing them.
+	random := s.sample(240_000, 0)
+	pairs := s.sample(80_000, 0.2)
 	base := blurred(truth)
 	got, rep, err := EstimateEM(base, random, pairs, EMOptions{})
 	if err != nil {
@@ -174,7 +176,7 @@ func TestEstimateEMRecoversM(t *testing.T) {
 	for _, f := range s.fields {
 		tol, utol := 0.025, 0.01
 		if f == FieldFace {
-			// Nine groups share the matches; and the random pairs, about
+			// Twenty groups share the matches; and the random pairs, about
 			// 12,000 per group, measure a band's u of 0.3 to ±0.0045, so
 			// the largest error of 90 levels is near 3 sd.
 			tol, utol = 0.05, 0.015

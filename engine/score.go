@@ -55,7 +55,7 @@ type Scored struct {
 // it has a "face" field, have a level for every DefaultFaceBands level.
 // The scorer copies p.
 func NewScorer(p models.Params) (*Scorer, error) {
-	p = withFamilyDefaults(p) // parameters stored before the family fields
+	p = WithDefaults(p) // parameters stored before a field or level existed
 	if err := ValidateParams(p); err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func NewScorer(p models.Params) (*Scorer, error) {
 	}
 	if face, ok := p.Fields[FieldFace]; ok {
 		s.faceWeights = map[string][]float64{}
-		for _, g := range bands.Groups() {
+		for _, g := range bands.ScaledGroups() {
 			for _, band := range bands.BandNames() {
 				lp := face.Levels[g+"/"+band]
 				s.faceWeights[g] = append(s.faceWeights[g], math.Log2(lp.M/lp.U))
@@ -99,10 +99,10 @@ func NewScorer(p models.Params) (*Scorer, error) {
 // every score (models.Match.ParamsVersion).
 func (s *Scorer) Version() int { return s.version }
 
-// FaceComparison is the "face" comparison of a photo pair under the
-// scorer's face bands; see FaceBands.CompareFaces.
-func (s *Scorer) FaceComparison(distance, yearsApart, ageAtEarlier float64, known bool) FieldComparison {
-	return s.bands.CompareFaces(distance, yearsApart, ageAtEarlier, known)
+// FaceComparison is the "face" comparison of a photo pair read on scale
+// under the scorer's face bands; see FaceBands.CompareFaces.
+func (s *Scorer) FaceComparison(scale FaceScale, distance, yearsApart, ageAtEarlier float64, known bool) FieldComparison {
+	return s.bands.CompareFaces(scale, distance, yearsApart, ageAtEarlier, known)
 }
 
 // Score sums log2(m/u) over the comparisons. A comparison with an empty

@@ -25,7 +25,7 @@ func levelWeight(p models.Params, field, level string) float64 {
 func TestScoreSumsWeightsAndExplains(t *testing.T) {
 	p := DefaultParams()
 	s := defaultScorer(t)
-	face := s.FaceComparison(0.46, 2, 9, true) // a band's centre: the band's weight, not interpolated
+	face := s.FaceComparison(FaceScaleFused, 0.46, 2, 9, true) // a band's centre: the band's weight, not interpolated
 	cmps := []FieldComparison{
 		face,
 		{Field: FieldName, Level: "phonetic", Detail: "Puja and Pooja sound alike"},
@@ -106,7 +106,7 @@ func TestScoreProbabilityFromPrior(t *testing.T) {
 func TestScoreBlockedByConflict(t *testing.T) {
 	s := defaultScorer(t)
 	got := s.Score([]FieldComparison{
-		s.FaceComparison(0.3, 0.5, 10, true),
+		s.FaceComparison(FaceScaleFused, 0.3, 0.5, 10, true),
 		{Field: FieldSex, Level: "conflict", Detail: "female against male", Conflict: true},
 	})
 	if !got.Blocked || got.Probability != 0 {

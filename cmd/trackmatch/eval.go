@@ -490,10 +490,10 @@ func evaluate(ctx context.Context, o evalOptions, log *slog.Logger) (*evalReport
 	// way: engine.MeasuredFaceSamples), and each model's alone.
 	if bothModels {
 		rep.Distances = faceDistanceTable(usable, fusedDistance(engine.DefaultFaceFusion()), engine.MeasuredFaceSamples())
-		rep.DistancesDlib = faceDistanceTable(usable, dlibDistance, nil)
+		rep.DistancesDlib = faceDistanceTable(usable, dlibDistance, engine.MeasuredDlibFaceSamples())
 		rep.DistancesMFN = faceDistanceTable(usable, mfnDistance, nil)
 	} else {
-		rep.Distances = faceDistanceTable(usable, dlibDistance, engine.MeasuredFaceSamples())
+		rep.Distances = faceDistanceTable(usable, dlibDistance, engine.MeasuredDlibFaceSamples()) // dlib alone: read on dlib's bands
 	}
 	rep.FaceModel = faceModelTable(params)
 	return rep, nil

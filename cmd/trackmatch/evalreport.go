@@ -651,7 +651,7 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 func faceModelTable(p models.Params) []faceModelRow {
 	b := engine.DefaultFaceBands()
 	var rows []faceModelRow
-	for _, g := range b.Groups() {
+	for _, g := range b.ScaledGroups() { // fused groups, then dlib's own ("dlib:")
 		row := faceModelRow{Group: g, Bands: b.BandNames()}
 		for _, band := range row.Bands {
 			lp := p.Fields[engine.FieldFace].Levels[g+"/"+band]
@@ -833,13 +833,13 @@ func (r *evalReport) writeText(w io.Writer) {
 		}
 	}
 	if len(r.FaceModel) > 0 {
-		p("\n  Face weights of params v%d, bits (log2 m/u) by group and distance band\n  %-9s", r.ParamsVersion, "")
+		p("\n  Face weights of params v%d, bits (log2 m/u) by group and distance band\n  %-13s", r.ParamsVersion, "")
 		for _, b := range r.FaceModel[0].Bands {
 			p("%10s", b)
 		}
 		p("\n")
 		for _, fr := range r.FaceModel {
-			p("  %-9s", fr.Group)
+			p("  %-13s", fr.Group)
 			for _, x := range fr.Weights {
 				p("%10.2f", x)
 			}
