@@ -40,12 +40,7 @@ type BulkImportConfig struct {
 // so that another load on the machine changes rates but not photos per
 // CPU-second.
 func MeasureBulkImport(ctx context.Context, cfg BulkImportConfig) ([]Figure, error) {
-	if cfg.ModelsDir == "" {
-		cfg.ModelsDir = os.Getenv("TRACKMATCH_MODELS")
-		if cfg.ModelsDir == "" {
-			cfg.ModelsDir = face.DefaultModelsDir()
-		}
-	}
+	cfg.ModelsDir = modelsDirOr(cfg.ModelsDir)
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.NumCPU()
 	}

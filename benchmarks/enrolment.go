@@ -161,13 +161,7 @@ func runEnrolment(ctx context.Context, cfg EnrolmentConfig) (*enrolmentRun, erro
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	modelsDir := cfg.ModelsDir
-	if modelsDir == "" {
-		modelsDir = os.Getenv("TRACKMATCH_MODELS")
-	}
-	if modelsDir == "" {
-		modelsDir = face.DefaultModelsDir()
-	}
+	modelsDir := modelsDirOr(cfg.ModelsDir)
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("enrolment: no folder for the store and index")
 	}

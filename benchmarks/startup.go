@@ -165,12 +165,7 @@ func startupDefaults(cfg StartupConfig) (StartupConfig, error) {
 	if cfg.Settle == 0 {
 		cfg.Settle = 3 * time.Second
 	}
-	if cfg.ModelsDir == "" {
-		cfg.ModelsDir = os.Getenv("TRACKMATCH_MODELS")
-	}
-	if cfg.ModelsDir == "" {
-		cfg.ModelsDir = face.DefaultModelsDir()
-	}
+	cfg.ModelsDir = modelsDirOr(cfg.ModelsDir)
 	if st, err := os.Stat(cfg.Binary); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
 		return cfg, fmt.Errorf("trackmatch binary %q is not an executable file (build it with go build -o X ./cmd/trackmatch)", cfg.Binary)
 	}

@@ -35,12 +35,7 @@ type FaceWorkersConfig struct {
 // worker), and the latency of one photo at a time (p50), which is what a
 // photo search waits for before its index lookups.
 func MeasureFaceWorkers(ctx context.Context, cfg FaceWorkersConfig) ([]Figure, error) {
-	if cfg.ModelsDir == "" {
-		cfg.ModelsDir = os.Getenv("TRACKMATCH_MODELS")
-		if cfg.ModelsDir == "" {
-			cfg.ModelsDir = face.DefaultModelsDir()
-		}
-	}
+	cfg.ModelsDir = modelsDirOr(cfg.ModelsDir)
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
@@ -170,4 +165,17 @@ func readPhotoSet(dir string, n int) ([][]byte, error) {
 		photos = out
 	}
 	return photos, nil
+}
+
+// modelsDirOr is the face model folder a measurement uses: dir when set,
+// else $TRACKMATCH_MODELS, else face.DefaultModelsDir(), as the binary's
+// --models flag defaults.
+func modelsDirOr(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if env := os.Getenv("TRACKMATCH_MODELS"); env != "" {
+		return env
+	}
+	return face.DefaultModelsDir()
 }
