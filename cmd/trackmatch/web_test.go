@@ -536,7 +536,9 @@ func TestWebPage(t *testing.T) {
 		b.do("search as portal",
 			chromedp.SetUploadFiles(chromedp.ID("photos"), []string{filepath.Join(faces, "penny", "penny3.png")}),
 			chromedp.Click(chromedp.ID("search-submit")))
-		b.waitFor("hidden photos", `document.querySelector('#search-results li.cand .placeholder')`)
+		// The placeholder says "Loading record…" until the record's answer
+		// (403 for this key) arrives; wait for what it says then.
+		b.waitFor("hidden photos", `[...document.querySelectorAll('#search-results li.cand .placeholder')].some(p => p.textContent.includes('Photo hidden'))`)
 		if got := b.text("#search-results li.cand"); !strings.Contains(got, "Photo hidden for this role") {
 			t.Errorf("portal candidate shows %q; want 'Photo hidden for this role'", got)
 		}
